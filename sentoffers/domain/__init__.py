@@ -1,0 +1,1 @@
+"""The Offer Management domain: entities and rules, free of storage and HTTP."""

@@ -1,0 +1,188 @@
+"""Entities of the Offer Management domain, as plain dataclasses and enums."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Source(enum.StrEnum):
+    SELLER = "seller"
+    CHANNEL = "channel"
+
+
+class Origin(enum.StrEnum):
+    CATALOG = "catalog"
+    PRICE = "price"
+    INVENTORY = "inventory"
+
+
+class Context(enum.StrEnum):
+    SETUP = "setup"
+    ONGOING = "ongoing"
+
+
+class State(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Result(enum.StrEnum):
+    PROCESSING = "processing"
+    SUCCESS = "success"
+    FAILURE = "failure"
+    NOTIFICATION = "notification"
+
+
+class LogType(enum.StrEnum):
+    INFORMATION = "information"
+    SUCCESS = "success"
+    WARNING = "warning"
+    FAILURE = "failure"
+
+
+class OfferStatus(enum.StrEnum):
+    SYNCED = "synced"
+    SENDING = "sending"
+    ERROR = "error"
+    UNAVAILABLE = "unavailable"
+
+
+class DataStatus(enum.StrEnum):
+    """The offer status a connector reports in a log's ``data.status``."""
+
+    SYNCED = "synced"
+    SENDING = "sending"
+    ERROR = "error"
+    UNAVAILABLE = "unavailable"
+    DISABLED = "disabled"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    CONNECTOR = "connector"
+    VIEWER = "viewer"
+
+
+UNMAPPED_CODE = "NTMAP-001"
+
+
+@dataclass(frozen=True, slots=True)
+class LogError:
+    """One error reported in a log, as the connector sent it plus its classification."""
+
+    code: str
+    error_code_id: str
+    external_code: str | None = None
+    title: str | None = None
+    description: str | None = None
+    closable_origins: tuple[Origin, ...] = ()
+    fingerprint: str | None = None
+
+    @property
+    def mapped(self) -> bool:
+        return self.error_code_id != UNMAPPED_CODE or self.code == UNMAPPED_CODE
+
+
+@dataclass(frozen=True, slots=True)
+class LogData:
+    """Offer data a log carries; every field optional."""
+
+    external_offer_id: str | None = None
+    inventory: str | None = None
+    price: str | None = None
+    sales_price: str | None = None
+    currency: str | None = None
+    status: DataStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    id: str
+    interaction_id: str
+    date: datetime
+    type: LogType
+    description: str = ""
+    agent: str = ""
+    evidence_request: str | None = None
+    evidence_response: str | None = None
+    data: LogData = field(default_factory=LogData)
+    errors: tuple[LogError, ...] = ()
+
+
+@dataclass(slots=True)
+class Interaction:
+    """An interaction and the summary of its logs that the rules need.
+
+    The summary (``has_failure``, ``has_success``, ``data``, ``last_log_id``) is kept
+    on the interaction so closing never rereads the logs, which retention may have purged.
+    """
+
+    id: str
+    feed_id: str
+    sku_id: str
+    start_date: datetime
+    source: Source
+    origin: Origin
+    context: Context
+    state: State = State.OPEN
+    result: Result = Result.PROCESSING
+    has_failure: bool = False
+    has_success: bool = False
+    data: LogData = field(default_factory=LogData)
+    last_log_id: str | None = None
+    log_count: int = 0
+    last_activity_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ErrorOccurrence:
+    """An error open (or once open) on an offer."""
+
+    id: str
+    code: str
+    error_code_id: str
+    origin: Origin
+    interaction_id: str
+    log_id: str
+    date: datetime
+    external_code: str | None = None
+    title: str | None = None
+    description: str | None = None
+    closable_origins: tuple[Origin, ...] = ()
+    fingerprint: str | None = None
+    open: bool = True
+    closed_at: datetime | None = None
+    closed_by_interaction_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A change of an offer's status and what caused it."""
+
+    from_status: OfferStatus | None
+    to_status: OfferStatus
+    interaction_id: str
+    log_id: str | None
+    reason: str
+    changed_at: datetime
+
+
+@dataclass(slots=True)
+class Offer:
+    """A seller SKU sent to a channel through a feed, with its open errors."""
+
+    feed_id: str
+    sku_id: str
+    status: OfferStatus
+    open_errors: list[ErrorOccurrence] = field(default_factory=list)
+    external_offer_id: str | None = None
+    price: str | None = None
+    sales_price: str | None = None
+    currency: str | None = None
+    inventory: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_interaction_id: str | None = None

@@ -1,0 +1,315 @@
+"""The rules that turn interactions and logs into offer status and open errors.
+
+Each function takes the entities involved, updates them in place and returns the effects
+the store must persist (status changes, errors opened, refreshed or closed). None of them
+does I/O; the same functions serve the single calls, the unified contract and the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from sentoffers.domain.ids import new_id
+from sentoffers.domain.model import (
+    Context,
+    DataStatus,
+    ErrorOccurrence,
+    Interaction,
+    Log,
+    LogData,
+    LogType,
+    Offer,
+    OfferStatus,
+    Result,
+    State,
+    StatusChange,
+)
+from sentoffers.errors import Conflict
+
+UNAVAILABLE_DATA = frozenset({DataStatus.UNAVAILABLE, DataStatus.DISABLED})
+DEFAULT_IDLE_TIMEOUT = timedelta(hours=24)
+
+
+@dataclass(slots=True)
+class Effects:
+    """What a rule changed, for the store to write."""
+
+    status_changes: list[StatusChange] = field(default_factory=list)
+    opened_errors: list[ErrorOccurrence] = field(default_factory=list)
+    refreshed_errors: list[ErrorOccurrence] = field(default_factory=list)
+    closed_errors: list[ErrorOccurrence] = field(default_factory=list)
+
+    def extend(self, other: Effects) -> None:
+        self.status_changes.extend(other.status_changes)
+        self.opened_errors.extend(other.opened_errors)
+        self.refreshed_errors.extend(other.refreshed_errors)
+        self.closed_errors.extend(other.closed_errors)
+
+
+def interaction_result_on_close(interaction: Interaction) -> Result:
+    """``failure`` if any failure log; else ``success`` if any success log; else notification."""
+    if interaction.has_failure:
+        return Result.FAILURE
+    if interaction.has_success:
+        return Result.SUCCESS
+    return Result.NOTIFICATION
+
+
+def merge_log_data(current: LogData, new: LogData) -> LogData:
+    """The latest value of each data field wins; fields a log leaves out are kept."""
+    return replace(
+        current,
+        **{name: value for name in LogData.__slots__ if (value := getattr(new, name)) is not None},
+    )
+
+
+def _change_status(
+    offer: Offer,
+    to_status: OfferStatus,
+    *,
+    interaction: Interaction,
+    log_id: str | None,
+    reason: str,
+    now: datetime,
+    effects: Effects,
+) -> None:
+    if offer.status == to_status:
+        return
+    effects.status_changes.append(
+        StatusChange(offer.status, to_status, interaction.id, log_id, reason, now)
+    )
+    offer.status = to_status
+
+
+def create_offer(interaction: Interaction, now: datetime) -> tuple[Offer, Effects]:
+    """An offer is created by the first interaction on its SKU, in Sending."""
+    offer = Offer(
+        feed_id=interaction.feed_id,
+        sku_id=interaction.sku_id,
+        status=OfferStatus.SENDING,
+        created_at=now,
+        updated_at=now,
+        last_interaction_id=interaction.id,
+    )
+    effects = Effects()
+    effects.status_changes.append(
+        StatusChange(
+            None,
+            OfferStatus.SENDING,
+            interaction.id,
+            None,
+            f"first interaction on the SKU ({interaction.origin.value})",
+            now,
+        )
+    )
+    return offer, effects
+
+
+def open_interaction(offer: Offer, interaction: Interaction, now: datetime) -> Effects:
+    """A processing ``setup`` interaction puts the offer in Sending, unless it is in Error."""
+    effects = Effects()
+    offer.last_interaction_id = interaction.id
+    offer.updated_at = now
+    if interaction.context == Context.SETUP and offer.status != OfferStatus.ERROR:
+        _change_status(
+            offer,
+            OfferStatus.SENDING,
+            interaction=interaction,
+            log_id=None,
+            reason=f"{interaction.origin.value} setup interaction is processing",
+            now=now,
+            effects=effects,
+        )
+    return effects
+
+
+def ensure_open(interaction: Interaction) -> None:
+    if interaction.state == State.CLOSED:
+        raise Conflict(
+            f"interaction {interaction.id} is closed; open a new interaction to log more",
+            code="interaction_closed",
+        )
+
+
+def append_log(offer: Offer, interaction: Interaction, log: Log, now: datetime) -> Effects:
+    """Record a log on an open interaction.
+
+    The log's data updates the interaction's summary and, unless the log is a failure, the
+    offer's last known values. A failure log opens its errors on the offer at once and puts
+    the offer in Error; an error already open with the same code is refreshed, not repeated.
+    """
+    ensure_open(interaction)
+    effects = Effects()
+    interaction.last_log_id = log.id
+    interaction.log_count += 1
+    interaction.last_activity_at = now
+    interaction.data = merge_log_data(interaction.data, log.data)
+    offer.updated_at = now
+    if log.type == LogType.SUCCESS:
+        interaction.has_success = True
+    if log.type != LogType.FAILURE:
+        _apply_data(offer, log.data)
+        return effects
+
+    interaction.has_failure = True
+    for error in log.errors:
+        occurrence = _find_open(offer, error.code, error.external_code)
+        if occurrence is not None:
+            occurrence.log_id = log.id
+            occurrence.interaction_id = interaction.id
+            occurrence.date = log.date
+            occurrence.origin = interaction.origin
+            occurrence.title = error.title
+            occurrence.description = error.description
+            occurrence.closable_origins = error.closable_origins
+            effects.refreshed_errors.append(occurrence)
+            continue
+        occurrence = ErrorOccurrence(
+            id=new_id(),
+            code=error.code,
+            error_code_id=error.error_code_id,
+            origin=interaction.origin,
+            interaction_id=interaction.id,
+            log_id=log.id,
+            date=log.date,
+            external_code=error.external_code,
+            title=error.title,
+            description=error.description,
+            closable_origins=error.closable_origins,
+            fingerprint=error.fingerprint,
+        )
+        offer.open_errors.append(occurrence)
+        effects.opened_errors.append(occurrence)
+    count = len(log.errors)
+    _change_status(
+        offer,
+        OfferStatus.ERROR,
+        interaction=interaction,
+        log_id=log.id,
+        reason=f"{interaction.origin.value} failure log reported {count} error(s)",
+        now=now,
+        effects=effects,
+    )
+    return effects
+
+
+def _find_open(offer: Offer, code: str, external_code: str | None) -> ErrorOccurrence | None:
+    for occurrence in offer.open_errors:
+        if occurrence.code == code and occurrence.external_code == external_code:
+            return occurrence
+    return None
+
+
+def _apply_data(offer: Offer, data: LogData) -> None:
+    if data.external_offer_id is not None:
+        offer.external_offer_id = data.external_offer_id
+    if data.price is not None:
+        offer.price = data.price
+    if data.sales_price is not None:
+        offer.sales_price = data.sales_price
+    if data.currency is not None:
+        offer.currency = data.currency
+    if data.inventory is not None:
+        offer.inventory = data.inventory
+
+
+def is_closable_by(error: ErrorOccurrence, interaction: Interaction) -> bool:
+    """An error is closable by the origins it lists, or by its own origin if it lists none."""
+    origins = error.closable_origins or (error.origin,)
+    return interaction.origin in origins
+
+
+def close_interaction(offer: Offer, interaction: Interaction, now: datetime) -> Effects:
+    """Close an interaction, fix its result and derive the offer's status from it.
+
+    - success closes the open errors closable by the interaction's origin; the offer is then
+      Unavailable if the interaction's data said unavailable or disabled, else Synced if no
+      error is left open, else Error;
+    - notification makes the offer Unavailable if the data said so, and changes nothing else;
+    - failure leaves the offer in Error.
+    """
+    ensure_open(interaction)
+    effects = Effects()
+    interaction.state = State.CLOSED
+    interaction.result = interaction_result_on_close(interaction)
+    interaction.closed_at = now
+    offer.updated_at = now
+    unavailable = interaction.data.status in UNAVAILABLE_DATA
+    cause = interaction.last_log_id
+    origin = interaction.origin.value
+
+    if interaction.result == Result.SUCCESS:
+        still_open: list[ErrorOccurrence] = []
+        for error in offer.open_errors:
+            if is_closable_by(error, interaction):
+                error.open = False
+                error.closed_at = now
+                error.closed_by_interaction_id = interaction.id
+                effects.closed_errors.append(error)
+            else:
+                still_open.append(error)
+        offer.open_errors = still_open
+        if unavailable:
+            target, reason = (
+                OfferStatus.UNAVAILABLE,
+                f"{origin} success said the offer is unavailable",
+            )
+        elif not still_open:
+            target, reason = OfferStatus.SYNCED, f"{origin} success left no open error"
+        else:
+            target = OfferStatus.ERROR
+            reason = f"{origin} success left {len(still_open)} error(s) open"
+        _change_status(
+            offer,
+            target,
+            interaction=interaction,
+            log_id=cause,
+            reason=reason,
+            now=now,
+            effects=effects,
+        )
+    elif interaction.result == Result.NOTIFICATION:
+        if unavailable:
+            _change_status(
+                offer,
+                OfferStatus.UNAVAILABLE,
+                interaction=interaction,
+                log_id=cause,
+                reason=f"{origin} notification said the offer is unavailable",
+                now=now,
+                effects=effects,
+            )
+    else:
+        _change_status(
+            offer,
+            OfferStatus.ERROR,
+            interaction=interaction,
+            log_id=cause,
+            reason=f"{origin} interaction closed with failure",
+            now=now,
+            effects=effects,
+        )
+    return effects
+
+
+def is_idle(interaction: Interaction, now: datetime, idle_timeout: timedelta) -> bool:
+    """An open interaction with no new log for longer than the idle timeout is forgotten."""
+    last = interaction.last_activity_at or interaction.start_date
+    return interaction.state == State.OPEN and now - last > idle_timeout
+
+
+def idle_close_log(interaction: Interaction, now: datetime, idle_timeout: timedelta) -> Log:
+    """The information log the service writes when it closes a forgotten interaction."""
+    hours = idle_timeout.total_seconds() / 3600
+    return Log(
+        id=new_id(),
+        interaction_id=interaction.id,
+        date=now,
+        type=LogType.INFORMATION,
+        description=(
+            f"Closed by the service: no new log for more than {hours:g} h. "
+            "The connector never closed this interaction."
+        ),
+        agent="sentoffers",
+    )

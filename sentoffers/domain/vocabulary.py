@@ -1,0 +1,145 @@
+"""The words real connectors send, mapped onto the domain's vocabulary.
+
+Connectors written for the original service send what the .NET SDK serializes: ``"Info"``
+for ``information``, ``"Synchronized"`` for ``synced``, .NET's default date format, and so on.
+Each parser accepts those spellings and raises ``ValueError`` with a readable message for
+anything it cannot understand.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import UTC, date, datetime, time
+from typing import TypeVar
+
+from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+_LOG_TYPES: dict[str, LogType] = {
+    "information": LogType.INFORMATION,
+    "info": LogType.INFORMATION,
+    "success": LogType.SUCCESS,
+    "warning": LogType.WARNING,
+    "warn": LogType.WARNING,
+    "failure": LogType.FAILURE,
+    "fail": LogType.FAILURE,
+    "error": LogType.FAILURE,
+}
+
+_DATA_STATUSES: dict[str, DataStatus] = {
+    "synced": DataStatus.SYNCED,
+    "synchronized": DataStatus.SYNCED,
+    "synched": DataStatus.SYNCED,
+    "sending": DataStatus.SENDING,
+    "error": DataStatus.ERROR,
+    "unavailable": DataStatus.UNAVAILABLE,
+    "disabled": DataStatus.DISABLED,
+}
+
+_CONTEXTS: dict[str, Context] = {
+    "setup": Context.SETUP,
+    "ongoing": Context.ONGOING,
+    # The SDK document's InteractionContextType names the ongoing context "sync".
+    "sync": Context.ONGOING,
+}
+
+
+def _lookup(table: dict[str, E], value: object, what: str) -> E:
+    key = str(value).strip().lower() if value is not None else ""
+    try:
+        return table[key]
+    except KeyError:
+        choices = ", ".join(sorted({v.value for v in table.values()}))
+        raise ValueError(f"unknown {what} {value!r}; expected one of: {choices}") from None
+
+
+def parse_log_type(value: object) -> LogType:
+    return _lookup(_LOG_TYPES, value, "log type")
+
+
+def parse_data_status(value: object) -> DataStatus:
+    return _lookup(_DATA_STATUSES, value, "offer status")
+
+
+def parse_context(value: object) -> Context:
+    return _lookup(_CONTEXTS, value, "context")
+
+
+def parse_source(value: object) -> Source:
+    return _lookup({s.value: s for s in Source}, value, "source")
+
+
+def parse_origin(value: object) -> Origin:
+    return _lookup({o.value: o for o in Origin}, value, "origin")
+
+
+# .NET's DateTime.ToString() in the invariant and en-US cultures, and dd/MM in others.
+_DOTNET_DATE = re.compile(
+    r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>\d{4})"
+    r"(?:\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?)?$"
+)
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def parse_date(value: object) -> datetime:
+    """Parse a connector's date into an aware UTC datetime.
+
+    Accepts ``2020-10-29``, ISO 8601 with or without a zone (up to 7 fractional digits, as
+    .NET's round-trip format writes), and .NET's default ``M/d/yyyy h:mm:ss tt`` (or
+    ``dd/MM/yyyy HH:mm:ss`` when the first number cannot be a month). Dates without a zone
+    are taken as UTC.
+    """
+    if isinstance(value, datetime):
+        return _as_utc(value)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"invalid date {value!r}; expected ISO 8601 or yyyy-MM-dd")
+    text = value.strip()
+    match = _DOTNET_DATE.match(text)
+    if match:
+        return _parse_dotnet(match, text)
+    iso = _FRACTION.sub(r"\1", text)
+    if iso.endswith(("z", "Z")):
+        iso = iso[:-1] + "+00:00"
+    try:
+        if len(iso) == 10:
+            return datetime.combine(date.fromisoformat(iso), time(), tzinfo=UTC)
+        return _as_utc(datetime.fromisoformat(iso))
+    except ValueError:
+        raise ValueError(f"invalid date {value!r}; expected ISO 8601 or yyyy-MM-dd") from None
+
+
+def _parse_dotnet(match: re.Match[str], text: str) -> datetime:
+    a, b = int(match["a"]), int(match["b"])
+    month, day = (a, b) if a <= 12 else (b, a)
+    hour = int(match["hour"] or 0)
+    ampm = (match["ampm"] or "").lower()
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    try:
+        return datetime(
+            int(match["year"]),
+            month,
+            day,
+            hour,
+            int(match["minute"] or 0),
+            int(match["second"] or 0),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        raise ValueError(f"invalid date {text!r}") from None
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def format_date(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, as the contract's examples show."""
+    text = _as_utc(value).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")

@@ -1,0 +1,43 @@
+"""Settings, read from the environment (``SENTOFFERS_*``) and the command line."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SENTOFFERS_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///data/sentoffers.db"
+    secret_key: str = DEVELOPMENT_SECRET
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    batch_max_items: int = Field(default=1000, gt=0)
+    idle_timeout_hours: float = Field(default=24.0, gt=0)
+    idle_sweep_seconds: float = Field(default=300.0, gt=0)
+    retention_days: float = Field(default=10.0, gt=0)
+    auth_cache_seconds: float = Field(default=30.0, ge=0)
+    db_pool_size: int = Field(default=10, gt=0)
+    background_jobs: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError(
+                "SENTOFFERS_SECRET_KEY must be set to a real secret outside development"
+            )
+        return self
+
+    @property
+    def idle_timeout(self) -> timedelta:
+        return timedelta(hours=self.idle_timeout_hours)
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.retention_days)

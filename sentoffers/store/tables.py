@@ -1,0 +1,239 @@
+"""The schema, in SQLAlchemy Core.
+
+Every table of seller data carries ``account`` and every key starts with it, so the data
+can be sharded by account (Citus distribution column) without a schema change. Channels,
+error codes and API keys are global reference tables.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    text,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(32)
+ACCOUNT = String(128)
+FEED = String(128)
+SKU = String(128)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("app_key", String(64), primary_key=True),
+    Column("token_hash", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("accounts", JSON, nullable=False),
+    Column("label", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", FEED, primary_key=True),
+    Column("vendor", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("logo", Text, nullable=False),
+    Column("created_by_account", ACCOUNT),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+error_codes = Table(
+    "error_codes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("type", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("solution_text", Text),
+    Column("solution_link", Text),
+)
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("account", ACCOUNT, primary_key=True),
+    Column("feed_id", FEED, primary_key=True),
+    Column("affiliate_id", String(64), nullable=False),
+    Column("sales_channel", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deactivated_at", UTCDateTime),
+)
+
+offers = Table(
+    "offers",
+    metadata,
+    Column("account", ACCOUNT, primary_key=True),
+    Column("feed_id", FEED, primary_key=True),
+    Column("sku_id", SKU, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("name", Text),
+    Column("image", Text),
+    Column("product_id", String(128)),
+    Column("brand", String(200)),
+    Column("category", String(200)),
+    Column("external_offer_id", String(200)),
+    Column("price", String(64)),
+    Column("sales_price", String(64)),
+    Column("currency", String(16)),
+    Column("inventory", String(64)),
+    Column("last_interaction_id", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_offers_account_status", "account", "status", "updated_at"),
+    Index("ix_offers_account_feed_status", "account", "feed_id", "status", "updated_at"),
+)
+
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("account", ACCOUNT, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("feed_id", FEED, nullable=False),
+    Column("sku_id", SKU, nullable=False),
+    Column("start_date", UTCDateTime, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("context", String(16), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("has_failure", Boolean, nullable=False),
+    Column("has_success", Boolean, nullable=False),
+    Column("data", JSON),
+    Column("last_log_id", ID),
+    Column("log_count", Integer, nullable=False),
+    Column("last_activity_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_interactions_offer", "account", "feed_id", "sku_id", "start_date"),
+    Index("ix_interactions_account_start", "account", "start_date"),
+    # Only open interactions are swept for idleness; the partial index stays small.
+    Index(
+        "ix_interactions_open_activity",
+        "last_activity_at",
+        sqlite_where=text("state = 'open'"),
+        postgresql_where=text("state = 'open'"),
+    ),
+)
+
+logs = Table(
+    "logs",
+    metadata,
+    Column("account", ACCOUNT, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("interaction_id", ID, nullable=False),
+    Column("feed_id", FEED, nullable=False),
+    Column("sku_id", SKU, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("date", UTCDateTime, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("agent", String(200), nullable=False),
+    Column("evidence", JSON),
+    Column("data", JSON),
+    Column("errors", JSON),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_logs_interaction", "account", "interaction_id", "seq"),
+    Index("ix_logs_account_created", "account", "created_at"),
+)
+
+error_occurrences = Table(
+    "error_occurrences",
+    metadata,
+    Column("account", ACCOUNT, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("feed_id", FEED, nullable=False),
+    Column("sku_id", SKU, nullable=False),
+    Column("code", String(128), nullable=False),
+    Column("error_code_id", String(64), nullable=False),
+    Column("external_code", String(200)),
+    Column("title", Text),
+    Column("description", Text),
+    Column("closable_origins", JSON, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("fingerprint", String(32)),
+    Column("interaction_id", ID, nullable=False),
+    Column("log_id", ID, nullable=False),
+    Column("date", UTCDateTime, nullable=False),
+    Column("open", Boolean, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("closed_by_interaction_id", ID),
+    Index("ix_error_occurrences_offer", "account", "feed_id", "sku_id", "open"),
+    Index("ix_error_occurrences_code", "account", "error_code_id", "open"),
+)
+
+offer_status_history = Table(
+    "offer_status_history",
+    metadata,
+    Column("account", ACCOUNT, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("feed_id", FEED, nullable=False),
+    Column("sku_id", SKU, nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("interaction_id", ID, nullable=False),
+    Column("log_id", ID),
+    Column("reason", Text, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Index("ix_offer_status_history_offer", "account", "feed_id", "sku_id", "changed_at"),
+)
+
+unmapped_errors = Table(
+    "unmapped_errors",
+    metadata,
+    Column("account", ACCOUNT, primary_key=True),
+    Column("fingerprint", String(32), primary_key=True),
+    Column("sample_code", String(128), nullable=False),
+    Column("sample_description", Text, nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+)
