@@ -1,0 +1,3 @@
+"""sentoffers: an open, self-hostable Offer Management service."""
+
+__version__ = "0.1.0"

@@ -40,7 +40,8 @@ def resolve_error_code(code: str, known_codes: Collection[str]) -> ResolvedCode:
     return ResolvedCode(sent, UNMAPPED_CODE, None, False)
 
 
-_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|`[^`]*`|“[^”]*”")
+# A single quote inside a word is an apostrophe (seller's, can't), not the start of a value.
+_QUOTED = re.compile(r"\"[^\"]*\"|(?<!\w)'.*?'(?!\w)|`[^`]*`|“[^”]*”")
 _IDENTIFIER = re.compile(
     r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"  # UUIDs
     r"|\b[0-9a-f]{16,}\b"  # long hex ids

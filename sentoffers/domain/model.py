@@ -79,10 +79,7 @@ class LogError:
     description: str | None = None
     closable_origins: tuple[Origin, ...] = ()
     fingerprint: str | None = None
-
-    @property
-    def mapped(self) -> bool:
-        return self.error_code_id != UNMAPPED_CODE or self.code == UNMAPPED_CODE
+    mapped: bool = True
 
 
 @dataclass(frozen=True, slots=True)

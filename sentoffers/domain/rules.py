@@ -10,14 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from sentoffers.domain.error_codes import fingerprint as description_fingerprint
 from sentoffers.domain.ids import new_id
 from sentoffers.domain.model import (
+    UNMAPPED_CODE,
     Context,
     DataStatus,
     ErrorOccurrence,
     Interaction,
     Log,
     LogData,
+    LogError,
     LogType,
     Offer,
     OfferStatus,
@@ -137,7 +140,8 @@ def append_log(offer: Offer, interaction: Interaction, log: Log, now: datetime) 
 
     The log's data updates the interaction's summary and, unless the log is a failure, the
     offer's last known values. A failure log opens its errors on the offer at once and puts
-    the offer in Error; an error already open with the same code is refreshed, not repeated.
+    the offer in Error; an error already open with the same code (and, if unmapped, the same
+    description fingerprint) is refreshed, not repeated.
     """
     ensure_open(interaction)
     effects = Effects()
@@ -154,7 +158,7 @@ def append_log(offer: Offer, interaction: Interaction, log: Log, now: datetime) 
 
     interaction.has_failure = True
     for error in log.errors:
-        occurrence = _find_open(offer, error.code, error.external_code)
+        occurrence = _find_open(offer, error)
         if occurrence is not None:
             occurrence.log_id = log.id
             occurrence.interaction_id = interaction.id
@@ -194,11 +198,19 @@ def append_log(offer: Offer, interaction: Interaction, log: Log, now: datetime) 
     return effects
 
 
-def _find_open(offer: Offer, code: str, external_code: str | None) -> ErrorOccurrence | None:
+def _find_open(offer: Offer, error: LogError) -> ErrorOccurrence | None:
+    key = (error.code, error.external_code, _unmapped_key(error))
     for occurrence in offer.open_errors:
-        if occurrence.code == code and occurrence.external_code == external_code:
+        if (occurrence.code, occurrence.external_code, _unmapped_key(occurrence)) == key:
             return occurrence
     return None
+
+
+def _unmapped_key(error: LogError | ErrorOccurrence) -> str | None:
+    # Every unrecognized error is NTMAP-001: only its description tells two of them apart.
+    if error.error_code_id != UNMAPPED_CODE:
+        return None
+    return error.fingerprint or description_fingerprint(error.description or "")
 
 
 def _apply_data(offer: Offer, data: LogData) -> None:
@@ -313,3 +325,38 @@ def idle_close_log(interaction: Interaction, now: datetime, idle_timeout: timede
         ),
         agent="sentoffers",
     )
+
+
+def close_idle_interaction(
+    offer: Offer,
+    interaction: Interaction,
+    now: datetime,
+    idle_timeout: timedelta,
+    status_before_sending: OfferStatus | None,
+) -> tuple[Log, Effects]:
+    """Close a forgotten interaction with an information log saying so.
+
+    So that no offer stays in Sending forever: when the close leaves the offer in Sending
+    (no success or failure was ever logged), it goes back to the status it had before it
+    entered Sending, or to Unavailable if the connector never finished sending it at all.
+    """
+    log = idle_close_log(interaction, now, idle_timeout)
+    effects = append_log(offer, interaction, log, now)
+    effects.extend(close_interaction(offer, interaction, now))
+    if offer.status == OfferStatus.SENDING and interaction.result == Result.NOTIFICATION:
+        if status_before_sending is not None and status_before_sending != OfferStatus.SENDING:
+            target = status_before_sending
+            reason = "the service closed an abandoned interaction; back to the status before it"
+        else:
+            target = OfferStatus.UNAVAILABLE
+            reason = "the service closed an abandoned interaction; the connector never sent it"
+        _change_status(
+            offer,
+            target,
+            interaction=interaction,
+            log_id=log.id,
+            reason=reason,
+            now=now,
+            effects=effects,
+        )
+    return log, effects

@@ -40,7 +40,7 @@ def data_to_json(data: LogData) -> dict[str, str] | None:
     return out or None
 
 
-def data_from_json(value: Mapping[str, Any] | None) -> LogData:
+def data_from_json(value: Mapping[Any, Any] | None) -> LogData:
     if not value:
         return LogData()
     fields = {name: value.get(key) for name, key in _DATA_KEYS.items()}
@@ -60,7 +60,9 @@ def error_to_json(error: LogError) -> dict[str, Any]:
     }
 
 
-def log_to_row(account: str, log: Log, feed_id: str, sku_id: str, seq: int) -> dict[str, Any]:
+def log_to_row(
+    account: str, log: Log, feed_id: str, sku_id: str, seq: int, received_at: Any
+) -> dict[str, Any]:
     evidence = None
     if log.evidence_request is not None or log.evidence_response is not None:
         evidence = {"request": log.evidence_request, "response": log.evidence_response}
@@ -78,7 +80,7 @@ def log_to_row(account: str, log: Log, feed_id: str, sku_id: str, seq: int) -> d
         "evidence": evidence,
         "data": data_to_json(log.data),
         "errors": [error_to_json(e) for e in log.errors] or None,
-        "created_at": log.date,
+        "created_at": received_at,
     }
 
 
@@ -118,7 +120,7 @@ INTERACTION_MUTABLE = (
 )
 
 
-def interaction_from_row(row: Mapping[str, Any]) -> Interaction:
+def interaction_from_row(row: Mapping[Any, Any]) -> Interaction:
     return Interaction(
         id=row["id"],
         feed_id=row["feed_id"],
@@ -168,7 +170,7 @@ def offer_to_row(account: str, offer: Offer) -> dict[str, Any]:
     }
 
 
-def offer_from_row(row: Mapping[str, Any]) -> Offer:
+def offer_from_row(row: Mapping[Any, Any]) -> Offer:
     return Offer(
         feed_id=row["feed_id"],
         sku_id=row["sku_id"],
@@ -207,7 +209,7 @@ def occurrence_to_row(account: str, offer: Offer, error: ErrorOccurrence) -> dic
     }
 
 
-def occurrence_from_row(row: Mapping[str, Any]) -> ErrorOccurrence:
+def occurrence_from_row(row: Mapping[Any, Any]) -> ErrorOccurrence:
     return ErrorOccurrence(
         id=row["id"],
         code=row["code"],

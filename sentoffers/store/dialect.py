@@ -22,8 +22,6 @@ def upsert(conn: Connection, table: Table, keys: list[str], update: dict[str, An
     the callable returned here: values of the form ``lambda excluded, table: ...``.
     """
     stmt: Any
-    stmt = (
-        postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
-    )
+    stmt = postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
     values = {name: make(stmt.excluded, table) for name, make in update.items()}
     return stmt.on_conflict_do_update(index_elements=keys, set_=values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
 
@@ -153,7 +154,7 @@ def save(conn: Connection, changes: OfferChanges, now: datetime) -> None:
             start = interaction.log_count - pending
         seqs[interaction.id] = start + 1
         log_rows.append(
-            codec.log_to_row(account, log, interaction.feed_id, interaction.sku_id, start + 1)
+            codec.log_to_row(account, log, interaction.feed_id, interaction.sku_id, start + 1, now)
         )
     if changes.new_interactions:
         conn.execute(
@@ -196,10 +197,10 @@ def _prefixed(row: dict[str, object]) -> dict[str, object]:
     return {f"b_{key}": value for key, value in row.items()}
 
 
-def _save_effects(
-    conn: Connection, account: str, effects: list[tuple[Offer, Effects]]
-) -> None:
-    history, opened, changed = [], [], {}
+def _save_effects(conn: Connection, account: str, effects: list[tuple[Offer, Effects]]) -> None:
+    history: list[dict[str, object]] = []
+    opened: list[dict[str, Any]] = []
+    changed: dict[str, dict[str, Any]] = {}
     for offer, effect in effects:
         history.extend(
             {
@@ -232,8 +233,10 @@ def _save_effects(
     if final:
         conn.execute(error_occurrences.insert(), list(final.values()))
     if changed:
-        mutable = ("interaction_id", "log_id", "date", "origin", "title", "description")
-        mutable += ("closable_origins", "open", "closed_at", "closed_by_interaction_id")
+        mutable = (
+            *("interaction_id", "log_id", "date", "origin", "title", "description"),
+            *("closable_origins", "open", "closed_at", "closed_by_interaction_id"),
+        )
         conn.execute(
             update(error_occurrences)
             .where(
@@ -264,7 +267,7 @@ def _save_unmapped(conn: Connection, account: str, sightings: list[UnmappedSight
         ["account", "fingerprint"],
         {
             "occurrences": lambda ex, t: t.c.occurrences + ex.occurrences,
-            "last_seen": lambda ex, t: ex.last_seen,
+            "last_seen": lambda ex, _: ex.last_seen,
         },
     )
     for sample, count, first_seen, last_seen in grouped.values():

@@ -100,7 +100,7 @@ def test_logs_to_a_closed_interaction_are_a_conflict() -> None:
     interaction = make_interaction(id="C" * 32)
     close_interaction(offer, interaction, at(1))
 
-    with pytest.raises(Conflict, match="C{32} is closed") as raised:
+    with pytest.raises(Conflict, match=r"C{32} is closed") as raised:
         append_log(offer, interaction, failure_log(make_error()), at(2))
 
     assert raised.value.status_code == 409
@@ -129,7 +129,7 @@ def test_closing_twice_is_a_conflict() -> None:
     append_log(offer, interaction, success_log(), at(1))
     close_interaction(offer, interaction, at(2))
 
-    with pytest.raises(Conflict, match="D{32} is closed") as raised:
+    with pytest.raises(Conflict, match=r"D{32} is closed") as raised:
         close_interaction(offer, interaction, at(3))
 
     assert raised.value.status_code == 409

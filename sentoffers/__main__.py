@@ -1,0 +1,3 @@
+from sentoffers.cli import app
+
+app()

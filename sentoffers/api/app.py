@@ -1,0 +1,80 @@
+"""The app factory: every route, middleware and error handler, wired to one database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from sentoffers import __version__
+from sentoffers.api.auth import AuthMiddleware
+from sentoffers.api.errors import install_error_handlers
+from sentoffers.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from sentoffers.channels.routes import router as channels_router
+from sentoffers.error_codes.catalog import ErrorCodeCatalog
+from sentoffers.feeds.routes import router as feeds_router
+from sentoffers.interactions.routes import router as interactions_router
+from sentoffers.jobs import BackgroundJobs
+from sentoffers.keys.routes import router as keys_router
+from sentoffers.keys.service import Authenticator
+from sentoffers.settings import Settings
+from sentoffers.store.db import Database
+
+DESCRIPTION = """\
+Offer Management (Sent Offers) for marketplace connectors: channels, feeds, interactions
+and logs, from which each offer's status and open errors are derived.
+
+Authenticate with `X-VTEX-API-AppKey` and `X-VTEX-API-AppToken`, or a `VtexIdclientAutCookie`
+token. Every account-scoped route takes the account in the `an` query parameter. Errors
+answer `{"errors": [{"code", "message", "field"}]}` with every problem listed.
+"""
+
+
+def create_app(settings: Settings, db: Database) -> FastAPI:
+    authenticator = Authenticator(
+        db, settings.secret_key, cache_seconds=settings.auth_cache_seconds
+    )
+    jobs = BackgroundJobs(settings, db)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.background_jobs:
+            jobs.start()
+        try:
+            yield
+        finally:
+            await jobs.stop()
+
+    app = FastAPI(
+        title="sentoffers",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.authenticator = authenticator
+    app.state.error_codes = ErrorCodeCatalog(db)
+    app.state.jobs = jobs
+
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["Service"], summary="Liveness")
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    for router in (channels_router, feeds_router, interactions_router, keys_router):
+        app.include_router(router)
+
+    # Outermost first: ids, then the body limit, then authentication.
+    app.add_middleware(AuthMiddleware, authenticator=authenticator)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def openapi_security(app: FastAPI) -> dict[str, Any]:
+    return app.openapi()

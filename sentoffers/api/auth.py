@@ -1,0 +1,121 @@
+"""Authentication (middleware) and tenancy (dependencies), done once for every route.
+
+``AuthMiddleware`` turns the ``X-VTEX-API-AppKey``/``X-VTEX-API-AppToken`` headers, or a
+``VtexIdclientAutCookie`` header or cookie, into a ``Principal`` before any body is read.
+The ``reader``/``writer`` dependencies then check the ``an`` account against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import Depends, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from sentoffers.api.errors import error_response
+from sentoffers.errors import InvalidInput, ServiceError, Unauthorized
+from sentoffers.keys.service import Authenticator, Principal
+
+PUBLIC_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/api/vtexid/")
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator):
+        self.app = app
+        self.authenticator = authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(PUBLIC_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        try:
+            principal = await self._principal(scope)
+        except ServiceError as error:
+            await error_response(error, scope)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+    async def _principal(self, scope: Scope) -> Principal:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        app_key = headers.get("x-vtex-api-appkey", "").strip()
+        app_token = headers.get("x-vtex-api-apptoken", "").strip()
+        token = headers.get("vtexidclientautcookie", "").strip() or _cookie(
+            headers.get("cookie", ""), "VtexIdclientAutCookie"
+        )
+        if app_key and app_token:
+            return await _call(self.authenticator.authenticate, app_key, app_token)
+        if token:
+            return await _call(self.authenticator.authenticate_token, token)
+        if app_key:
+            raise Unauthorized("X-VTEX-API-AppToken header is missing", field="X-VTEX-API-AppToken")
+        raise Unauthorized(
+            "credentials are missing: send X-VTEX-API-AppKey and X-VTEX-API-AppToken, "
+            "or a VtexIdclientAutCookie token"
+        )
+
+
+async def _call(check: object, *args: str) -> Principal:
+    assert callable(check)
+    result = await anyio.to_thread.run_sync(check, *args)
+    assert isinstance(result, Principal)
+    return result
+
+
+def _cookie(header: str, name: str) -> str:
+    if not header:
+        return ""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except Exception:
+        return ""
+    morsel = jar.get(name)
+    return morsel.value.strip() if morsel else ""
+
+
+def principal_of(request: Request) -> Principal:
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise Unauthorized("credentials are missing")
+    return principal
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """The account a request acts on, and who acts."""
+
+    account: str
+    principal: Principal
+
+
+def _account(request: Request) -> str:
+    account = request.query_params.get("an", "").strip()
+    if not account:
+        raise InvalidInput("the account name query parameter 'an' is required", field="an")
+    return account
+
+
+def reader(request: Request) -> Tenant:
+    principal = principal_of(request)
+    account = _account(request)
+    principal.require_read(account)
+    return Tenant(account, principal)
+
+
+def writer(request: Request) -> Tenant:
+    principal = principal_of(request)
+    account = _account(request)
+    principal.require_write(account)
+    return Tenant(account, principal)
+
+
+ReadTenant = Annotated[Tenant, Depends(reader)]
+WriteTenant = Annotated[Tenant, Depends(writer)]
+CurrentPrincipal = Annotated[Principal, Depends(principal_of)]

@@ -1,0 +1,105 @@
+"""Rendering errors as ``{"errors": [{"code", "message", "field"}]}``, every problem listed."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
+
+from sentoffers.errors import Problem, ServiceError
+
+logger = logging.getLogger("sentoffers.api")
+
+_STATUS_CODES = {
+    400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def render(problems: Sequence[Problem]) -> dict[str, Any]:
+    return {"errors": [{"code": p.code, "message": p.message, "field": p.field} for p in problems]}
+
+
+def request_id(scope: Scope) -> str:
+    state = scope.setdefault("state", {})
+    rid = state.get("request_id")
+    if not rid:
+        rid = uuid.uuid4().hex
+        state["request_id"] = rid
+    return str(rid)
+
+
+def error_response(error: ServiceError, scope: Scope) -> JSONResponse:
+    headers = {"X-Request-Id": request_id(scope)}
+    if error.status_code == 401:
+        headers["WWW-Authenticate"] = 'VtexAppKey realm="sent-offers"'
+    return JSONResponse(render(error.problems), status_code=error.status_code, headers=headers)
+
+
+def validation_problems(errors: Sequence[Any]) -> list[Problem]:
+    """Pydantic's errors as problems: one per error, with a dotted field path."""
+    problems = []
+    for error in errors:
+        loc = [part for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        field = ""
+        for part in loc:
+            if isinstance(part, int):
+                field += f"[{part}]"
+            else:
+                field += f".{part}" if field else str(part)
+        kind = error.get("type", "invalid")
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        code = {"missing": "required", "json_invalid": "invalid_json"}.get(kind, "invalid")
+        if kind == "json_invalid":
+            message = f"the body is not valid JSON: {error.get('ctx', {}).get('error', message)}"
+        problems.append(Problem(code, message, field or None))
+    return problems
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, error: ServiceError) -> JSONResponse:
+        return error_response(error, request.scope)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            render(validation_problems(error.errors())),
+            status_code=400,
+            headers={"X-Request-Id": request_id(request.scope)},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(error.status_code, "error")
+        message = str(error.detail)
+        if error.status_code == 404:
+            message = f"no such resource: {request.method} {request.url.path}"
+        return JSONResponse(
+            render([Problem(code, message)]),
+            status_code=error.status_code,
+            headers={**(error.headers or {}), "X-Request-Id": request_id(request.scope)},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, _error: Exception) -> JSONResponse:
+        rid = request_id(request.scope)
+        logger.exception("unexpected error handling request %s", rid)
+        return JSONResponse(
+            render([Problem("internal_error", f"unexpected error; request id {rid}")]),
+            status_code=500,
+            headers={"X-Request-Id": rid},
+        )

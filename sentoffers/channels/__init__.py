@@ -1,0 +1,1 @@
+"""Channels: the marketplaces offers are sent to."""

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from sentoffers.api.compat import CompatModel, ReadModel
+
+
+class ChannelCreate(CompatModel):
+    vendor: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    logo: str = Field(min_length=1, max_length=4000)
+
+
+class ChannelRead(ReadModel):
+    id: str
+    vendor: str
+    name: str
+    logo: str

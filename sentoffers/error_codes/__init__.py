@@ -1,0 +1,1 @@
+"""The error-code list: global, maintained by admins, read by connectors."""

@@ -1,0 +1,1 @@
+"""Feeds: a seller account connected to a channel."""

@@ -1,0 +1,1 @@
+"""Interactions and their logs: the write path of the service."""

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import JSONResponse
+
+from sentoffers.api.auth import ReadTenant, WriteTenant
+from sentoffers.api.params import FeedId, InteractionId, LogId, SkuId
+from sentoffers.interactions import service
+from sentoffers.interactions.schemas import (
+    BatchRead,
+    InteractionCreate,
+    InteractionRead,
+    LogCreate,
+    LogCreated,
+    LogRead,
+    UnifiedCreate,
+    UnifiedRead,
+)
+
+router = APIRouter(prefix="/api/sent-offers/feeds/{feedId}", tags=["Interactions"])
+
+OFFER = "/skus/{skuId}/interactions"
+ONE = OFFER + "/{interactionId}"
+
+
+class JSONUTF8Response(JSONResponse):
+    """Create Log answers ``application/json; charset=utf-8``, as the original did."""
+
+    media_type = "application/json; charset=utf-8"
+
+
+@router.post(
+    OFFER,
+    status_code=201,
+    response_model=InteractionRead,
+    summary="Open Interaction",
+    operation_id="CreateInteraction",
+)
+def open_interaction(
+    feed_id: FeedId,
+    sku_id: SkuId,
+    body: InteractionCreate,
+    tenant: WriteTenant,
+    request: Request,
+) -> InteractionRead:
+    """Open an interaction on an SKU; the first one creates the offer, in Sending."""
+    return service.open_interaction(request.app.state.db, tenant.account, feed_id, sku_id, body)
+
+
+@router.get(
+    ONE,
+    response_model=InteractionRead,
+    summary="Get Interaction Data by interactionId",
+    operation_id="RetrieveInteraction",
+)
+def get_interaction(
+    feed_id: FeedId,
+    sku_id: SkuId,
+    interaction_id: InteractionId,
+    tenant: ReadTenant,
+    request: Request,
+) -> InteractionRead:
+    """The interaction with its logs in timeline order."""
+    return service.get_interaction(
+        request.app.state.db, tenant.account, feed_id, sku_id, interaction_id
+    )
+
+
+@router.post(
+    ONE + "/close",
+    status_code=204,
+    response_class=Response,
+    summary="Close Interaction",
+    operation_id="CloseInteraction",
+)
+def close_interaction(
+    feed_id: FeedId,
+    sku_id: SkuId,
+    interaction_id: InteractionId,
+    tenant: WriteTenant,
+    request: Request,
+) -> Response:
+    """Close the interaction: its result is fixed and the offer's status derived from it."""
+    service.close_interaction(request.app.state.db, tenant.account, feed_id, sku_id, interaction_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    ONE + "/logs",
+    status_code=201,
+    response_model=LogCreated,
+    response_class=JSONUTF8Response,
+    summary="Create Log",
+    operation_id="CreateLog",
+)
+def create_log(
+    feed_id: FeedId,
+    sku_id: SkuId,
+    interaction_id: InteractionId,
+    body: LogCreate,
+    tenant: WriteTenant,
+    request: Request,
+) -> LogCreated:
+    """Add a log; a failure log opens its errors on the offer at once."""
+    state = request.app.state
+    return service.create_log(
+        state.db, tenant.account, feed_id, sku_id, interaction_id, body, state.error_codes.ids()
+    )
+
+
+@router.get(
+    ONE + "/logs/{logId}",
+    response_model=LogRead,
+    summary="Get Log Data by logId",
+    operation_id="RetrieveLog",
+)
+def get_log(
+    feed_id: FeedId,
+    sku_id: SkuId,
+    interaction_id: InteractionId,
+    log_id: LogId,
+    tenant: ReadTenant,
+    request: Request,
+) -> LogRead:
+    return service.get_log(
+        request.app.state.db, tenant.account, feed_id, sku_id, interaction_id, log_id
+    )
+
+
+@router.post(
+    "/skus/{skuId}/interactions/unified",
+    status_code=201,
+    response_model=UnifiedRead,
+    summary="Unified contract: open, log once and close",
+    operation_id="CreateUnifiedInteraction",
+)
+def unified(
+    feed_id: FeedId,
+    sku_id: SkuId,
+    body: UnifiedCreate,
+    tenant: WriteTenant,
+    request: Request,
+) -> UnifiedRead:
+    """The SDK document's unified contract, in one transaction."""
+    state = request.app.state
+    return service.unified(state.db, tenant.account, feed_id, sku_id, body, state.error_codes.ids())
+
+
+@router.post(
+    "/interactions/unified/batch",
+    response_model=BatchRead,
+    summary="Unified contract for many SKUs",
+    operation_id="CreateUnifiedInteractionBatch",
+)
+def unified_batch(
+    feed_id: FeedId,
+    items: Annotated[list[Any], Body(description="Up to 1,000 unified items, each with skuId")],
+    tenant: WriteTenant,
+    request: Request,
+) -> BatchRead:
+    """One response with a result per item, in order; a bad item fails alone."""
+    state = request.app.state
+    return service.batch(
+        state.db,
+        tenant.account,
+        feed_id,
+        items,
+        state.error_codes.ids(),
+        max_items=state.settings.batch_max_items,
+    )

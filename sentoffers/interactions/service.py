@@ -1,0 +1,387 @@
+"""Open, log, close and read interactions; the unified contract and its batch form.
+
+Every write runs in one unit of work: check the feed, lock the offers concerned (creating
+those met for the first time), apply the domain rules in memory, then save all changes
+with one statement per table. A batch is the same path over many SKUs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Connection, select
+
+from sentoffers.api.errors import validation_problems
+from sentoffers.domain import rules
+from sentoffers.domain.ids import normalize_id
+from sentoffers.domain.model import Interaction, LogType, Offer
+from sentoffers.errors import InvalidInput, NotFound, Problem, ServiceError
+from sentoffers.feeds.service import require_active, require_visible
+from sentoffers.interactions.building import build_interaction, build_log
+from sentoffers.interactions.schemas import (
+    BatchItem,
+    BatchItemResult,
+    BatchRead,
+    InteractionCreate,
+    InteractionRead,
+    LogCreate,
+    LogCreated,
+    LogRead,
+    UnifiedCreate,
+    UnifiedRead,
+)
+from sentoffers.interactions.views import interaction_view, log_row_view, log_view, notices
+from sentoffers.store import codec
+from sentoffers.store import offers as offer_store
+from sentoffers.store.db import Database
+from sentoffers.store.offers import OfferChanges
+from sentoffers.store.tables import interactions, logs
+
+_batch_item = TypeAdapter(BatchItem)
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _sku(sku_id: str) -> str:
+    sku = sku_id.strip()
+    if not sku or len(sku) > 128:
+        raise InvalidInput("the SKU id must hold 1 to 128 characters", field="skuId")
+    return sku
+
+
+def _begin(changes: OfferChanges, offer: Offer, interaction: Interaction, now: datetime) -> Offer:
+    """Open ``interaction`` on ``offer``; an offer with no interaction yet is created by it."""
+    if offer.last_interaction_id is None:
+        created, effects = rules.create_offer(interaction, now)
+        created.created_at = offer.created_at or now
+        offer = created
+    else:
+        effects = rules.open_interaction(offer, interaction, now)
+    changes.touch_offer(offer)
+    changes.touch_interaction(interaction, new=True)
+    changes.add_effects(offer, effects)
+    return offer
+
+
+def _lock_offer(
+    conn: Connection,
+    account: str,
+    feed_id: str,
+    sku_id: str,
+    *,
+    create: bool,
+    with_errors: bool,
+    now: datetime,
+) -> Offer | None:
+    if create:
+        offer_store.claim_new_offers(conn, account, feed_id, [sku_id], now)
+    return offer_store.lock_offers(conn, account, feed_id, [sku_id], with_errors=with_errors).get(
+        sku_id
+    )
+
+
+def open_interaction(
+    db: Database,
+    account: str,
+    feed_id: str,
+    sku_id: str,
+    body: InteractionCreate,
+    now: datetime | None = None,
+) -> InteractionRead:
+    now, feed_id, sku_id = _now(now), feed_id.lower(), _sku(sku_id)
+    with db.unit_of_work() as uow:
+        require_active(uow.conn, account, feed_id)
+        offer = _lock_offer(
+            uow.conn, account, feed_id, sku_id, create=True, with_errors=False, now=now
+        )
+        assert offer is not None
+        changes = OfferChanges(account)
+        interaction = build_interaction(body, feed_id, sku_id, now)
+        _begin(changes, offer, interaction, now)
+        offer_store.save(uow.conn, changes, now)
+        uow.commit()
+    return InteractionRead.model_validate(interaction_view(account, interaction, []))
+
+
+def _locked_pair(
+    conn: Connection,
+    account: str,
+    feed_id: str,
+    sku_id: str,
+    interaction_id: str,
+    *,
+    with_errors: bool,
+    now: datetime,
+) -> tuple[Offer, Interaction]:
+    offer = _lock_offer(
+        conn, account, feed_id, sku_id, create=False, with_errors=with_errors, now=now
+    )
+    interaction = (
+        offer_store.lock_interaction(conn, account, feed_id, sku_id, interaction_id)
+        if offer
+        else None
+    )
+    if offer is None or interaction is None:
+        raise NotFound(
+            f"interaction {interaction_id!r} does not exist for SKU {sku_id!r} in feed {feed_id!r}",
+            field="interactionId",
+        )
+    return offer, interaction
+
+
+def close_interaction(
+    db: Database,
+    account: str,
+    feed_id: str,
+    sku_id: str,
+    interaction_id: str,
+    now: datetime | None = None,
+) -> None:
+    now, feed_id, sku_id = _now(now), feed_id.lower(), _sku(sku_id)
+    with db.unit_of_work() as uow:
+        require_active(uow.conn, account, feed_id)
+        offer, interaction = _locked_pair(
+            uow.conn,
+            account,
+            feed_id,
+            sku_id,
+            normalize_id(interaction_id),
+            with_errors=True,
+            now=now,
+        )
+        changes = OfferChanges(account)
+        effects = rules.close_interaction(offer, interaction, now)
+        changes.touch_offer(offer)
+        changes.touch_interaction(interaction)
+        changes.add_effects(offer, effects)
+        offer_store.save(uow.conn, changes, now)
+        uow.commit()
+
+
+def create_log(
+    db: Database,
+    account: str,
+    feed_id: str,
+    sku_id: str,
+    interaction_id: str,
+    body: LogCreate,
+    known_codes: Collection[str],
+    now: datetime | None = None,
+) -> LogCreated:
+    now, feed_id, sku_id = _now(now), feed_id.lower(), _sku(sku_id)
+    with db.unit_of_work() as uow:
+        require_active(uow.conn, account, feed_id)
+        offer, interaction = _locked_pair(
+            uow.conn,
+            account,
+            feed_id,
+            sku_id,
+            normalize_id(interaction_id),
+            with_errors=body.type == LogType.FAILURE,
+            now=now,
+        )
+        log, warnings, unmapped = build_log(body, interaction.id, known_codes, now)
+        changes = OfferChanges(account, unmapped=unmapped)
+        effects = rules.append_log(offer, interaction, log, now)
+        changes.touch_offer(offer)
+        changes.touch_interaction(interaction)
+        changes.add_log(log, interaction)
+        changes.add_effects(offer, effects)
+        offer_store.save(uow.conn, changes, now)
+        uow.commit()
+    return LogCreated(**log_view(log).model_dump(), warnings=notices(warnings))
+
+
+def get_interaction(
+    db: Database, account: str, feed_id: str, sku_id: str, interaction_id: str
+) -> InteractionRead:
+    feed_id, interaction_id = feed_id.lower(), normalize_id(interaction_id)
+    with db.unit_of_work(write=False) as uow:
+        require_visible(uow.conn, account, feed_id)
+        row = uow.conn.execute(
+            select(interactions).where(
+                interactions.c.account == account,
+                interactions.c.id == interaction_id,
+                interactions.c.feed_id == feed_id,
+                interactions.c.sku_id == sku_id,
+            )
+        ).first()
+        if row is None:
+            raise NotFound(
+                f"interaction {interaction_id!r} does not exist for SKU {sku_id!r} "
+                f"in feed {feed_id!r}",
+                field="interactionId",
+            )
+        log_rows = uow.conn.execute(
+            select(logs)
+            .where(logs.c.account == account, logs.c.interaction_id == interaction_id)
+            .order_by(logs.c.date, logs.c.seq)
+        )
+        log_views = [log_row_view(r._mapping) for r in log_rows]
+    interaction = codec.interaction_from_row(row._mapping)
+    return InteractionRead.model_validate(interaction_view(account, interaction, log_views))
+
+
+def get_log(
+    db: Database, account: str, feed_id: str, sku_id: str, interaction_id: str, log_id: str
+) -> LogRead:
+    feed_id = feed_id.lower()
+    with db.unit_of_work(write=False) as uow:
+        require_visible(uow.conn, account, feed_id)
+        row = uow.conn.execute(
+            select(logs).where(
+                logs.c.account == account,
+                logs.c.id == normalize_id(log_id),
+                logs.c.interaction_id == normalize_id(interaction_id),
+                logs.c.feed_id == feed_id,
+                logs.c.sku_id == sku_id,
+            )
+        ).first()
+    if row is None:
+        raise NotFound(
+            f"log {log_id!r} does not exist in interaction {interaction_id!r}", field="logId"
+        )
+    return log_row_view(row._mapping)
+
+
+@dataclass(slots=True)
+class _Applied:
+    offer: Offer
+    interaction: Interaction
+    log_id: str
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def _apply_unified(
+    changes: OfferChanges,
+    offer: Offer,
+    feed_id: str,
+    sku_id: str,
+    body: UnifiedCreate,
+    known_codes: Collection[str],
+    now: datetime,
+) -> _Applied:
+    interaction = build_interaction(body, feed_id, sku_id, now)
+    offer = _begin(changes, offer, interaction, now)
+    log, warnings, unmapped = build_log(body, interaction.id, known_codes, now)
+    changes.unmapped.extend(unmapped)
+    changes.add_effects(offer, rules.append_log(offer, interaction, log, now))
+    changes.add_log(log, interaction)
+    changes.add_effects(offer, rules.close_interaction(offer, interaction, now))
+    return _Applied(offer, interaction, log.id, warnings)
+
+
+def unified(
+    db: Database,
+    account: str,
+    feed_id: str,
+    sku_id: str,
+    body: UnifiedCreate,
+    known_codes: Collection[str],
+    now: datetime | None = None,
+) -> UnifiedRead:
+    """Open an interaction, add one log and close it, in one transaction."""
+    now, feed_id, sku_id = _now(now), feed_id.lower(), _sku(sku_id)
+    with db.unit_of_work() as uow:
+        require_active(uow.conn, account, feed_id)
+        offer = _lock_offer(
+            uow.conn,
+            account,
+            feed_id,
+            sku_id,
+            create=True,
+            with_errors=body.type in (LogType.FAILURE, LogType.SUCCESS),
+            now=now,
+        )
+        assert offer is not None
+        changes = OfferChanges(account)
+        applied = _apply_unified(changes, offer, feed_id, sku_id, body, known_codes, now)
+        offer_store.save(uow.conn, changes, now)
+        uow.commit()
+    log = next(log for log, _ in changes.logs)
+    return UnifiedRead(
+        **interaction_view(account, applied.interaction, [log_view(log)]),
+        offer_status=applied.offer.status.value,
+        warnings=notices(applied.warnings),
+    )
+
+
+def batch(
+    db: Database,
+    account: str,
+    feed_id: str,
+    items: Sequence[Any],
+    known_codes: Collection[str],
+    *,
+    max_items: int,
+    now: datetime | None = None,
+) -> BatchRead:
+    """The unified contract for many SKUs of one feed; a bad item fails alone."""
+    now, feed_id = _now(now), feed_id.lower()
+    if not isinstance(items, list) or not items:
+        raise InvalidInput("the body must be a non-empty JSON array of items", field="body")
+    if len(items) > max_items:
+        raise InvalidInput(
+            f"a batch holds at most {max_items} items; this one has {len(items)}",
+            code="batch_too_large",
+            field="body",
+        )
+    results: list[BatchItemResult | None] = [None] * len(items)
+    valid: list[tuple[int, BatchItem]] = []
+    for index, raw in enumerate(items):
+        try:
+            valid.append((index, _batch_item.validate_python(raw)))
+        except ValidationError as error:
+            problems = validation_problems(error.errors())
+            results[index] = BatchItemResult(
+                index=index,
+                sku_id=raw.get("skuId") if isinstance(raw, dict) else None,
+                status=400,
+                errors=notices(problems),
+            )
+    if valid:
+        with db.unit_of_work() as uow:
+            require_active(uow.conn, account, feed_id)
+            skus = [item.sku_id.strip() for _, item in valid]
+            offer_store.claim_new_offers(uow.conn, account, feed_id, skus, now)
+            needs_errors = any(i.type in (LogType.FAILURE, LogType.SUCCESS) for _, i in valid)
+            offers = offer_store.lock_offers(
+                uow.conn, account, feed_id, skus, with_errors=needs_errors
+            )
+            changes = OfferChanges(account)
+            for index, item in valid:
+                sku = item.sku_id.strip()
+                try:
+                    applied = _apply_unified(
+                        changes, offers[sku], feed_id, sku, item, known_codes, now
+                    )
+                except ServiceError as error:
+                    results[index] = BatchItemResult(
+                        index=index,
+                        sku_id=sku,
+                        status=error.status_code,
+                        errors=notices(error.problems),
+                    )
+                    continue
+                offers[sku] = applied.offer
+                results[index] = BatchItemResult(
+                    index=index,
+                    sku_id=sku,
+                    status=201,
+                    interaction_id=applied.interaction.id,
+                    log_id=applied.log_id,
+                    result=applied.interaction.result.value,
+                    offer_status=applied.offer.status.value,
+                    warnings=notices(applied.warnings),
+                )
+            offer_store.save(uow.conn, changes, now)
+            uow.commit()
+    done = [r for r in results if r is not None]
+    succeeded = sum(1 for r in done if r.status == 201)
+    return BatchRead(succeeded=succeeded, failed=len(done) - succeeded, items=done)

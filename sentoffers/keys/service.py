@@ -1,0 +1,181 @@
+"""API keys and who they let in.
+
+A key is an ``appKey`` with a secret ``appToken`` (stored as a SHA-256 hash), a role and
+the accounts it may touch (``*`` for every account, admin keys only). A key may also be
+exchanged for a signed token, sent as ``VtexIdclientAutCookie``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import string
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, update
+
+from sentoffers.domain.model import Role
+from sentoffers.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from sentoffers.store.db import Database
+from sentoffers.store.tables import api_keys
+
+ALL_ACCOUNTS = "*"
+_ALPHABET = string.ascii_uppercase + string.digits
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request acts as."""
+
+    app_key: str
+    role: Role
+    accounts: frozenset[str]
+
+    def has_account(self, account: str) -> bool:
+        return ALL_ACCOUNTS in self.accounts or account in self.accounts
+
+    def require_read(self, account: str) -> None:
+        if not self.has_account(account):
+            raise Forbidden(f"this key has no access to account {account!r}", field="an")
+
+    def require_write(self, account: str) -> None:
+        self.require_read(account)
+        if self.role == Role.VIEWER:
+            raise Forbidden("a viewer key cannot write", code="read_only")
+
+    def require_admin(self) -> None:
+        if self.role != Role.ADMIN:
+            raise Forbidden("only an admin key can do this", code="admin_only")
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    app_key: str
+    app_token: str
+    role: Role
+    accounts: tuple[str, ...]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_key(
+    db: Database, role: Role, accounts: list[str], *, label: str | None = None
+) -> NewKey:
+    """Create a key for ``accounts``; the token is shown once and only its hash is kept."""
+    cleaned = tuple(dict.fromkeys(a.strip() for a in accounts if a.strip()))
+    if not cleaned:
+        raise InvalidInput("a key needs at least one account", field="accounts")
+    if ALL_ACCOUNTS in cleaned and role != Role.ADMIN:
+        raise InvalidInput("only admin keys may hold every account ('*')", field="accounts")
+    prefix = "".join(c for c in cleaned[0].lower() if c.isalnum())[:20] or "all"
+    app_key = f"vtexappkey-{prefix}-{''.join(secrets.choice(_ALPHABET) for _ in range(6))}"
+    app_token = "".join(secrets.choice(_ALPHABET) for _ in range(100))
+    with db.unit_of_work() as uow:
+        uow.conn.execute(
+            insert(api_keys).values(
+                app_key=app_key,
+                token_hash=hash_token(app_token),
+                role=role.value,
+                accounts=list(cleaned),
+                label=label,
+                created_at=datetime.now(UTC),
+            )
+        )
+        uow.commit()
+    return NewKey(app_key, app_token, role, cleaned)
+
+
+def revoke_key(db: Database, app_key: str) -> None:
+    with db.unit_of_work() as uow:
+        done = uow.conn.execute(
+            update(api_keys)
+            .where(api_keys.c.app_key == app_key, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+        if done.rowcount == 0:
+            raise NotFound(f"no active key {app_key!r}")
+        uow.commit()
+
+
+class Authenticator:
+    """Checks credentials, remembering good ones for a few seconds to spare the store."""
+
+    def __init__(
+        self,
+        db: Database,
+        secret: str,
+        *,
+        cache_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._db = db
+        self._secret = secret.encode()
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[float, str, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, app_key: str, app_token: str) -> Principal:
+        digest = hash_token(app_token)
+        cached = self._cache.get(app_key)
+        if cached and cached[0] > self._clock() and hmac.compare_digest(cached[1], digest):
+            return cached[2]
+        stored_hash, principal = self._load(app_key)
+        if not hmac.compare_digest(stored_hash, digest):
+            raise Unauthorized("invalid appKey or appToken")
+        with self._lock:
+            self._cache[app_key] = (self._clock() + self._cache_seconds, stored_hash, principal)
+        return principal
+
+    def _load(self, app_key: str) -> tuple[str, Principal]:
+        with self._db.unit_of_work(write=False) as uow:
+            row = uow.conn.execute(
+                select(api_keys).where(
+                    api_keys.c.app_key == app_key, api_keys.c.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None:
+            raise Unauthorized("invalid appKey or appToken")
+        return row.token_hash, Principal(app_key, Role(row.role), frozenset(row.accounts))
+
+    def forget(self, app_key: str) -> None:
+        with self._lock:
+            self._cache.pop(app_key, None)
+
+    def issue_token(self, principal: Principal, ttl_seconds: int = 3600) -> tuple[str, int]:
+        """A signed token standing for ``principal`` until the returned expiry (epoch s)."""
+        expires = int(time.time()) + ttl_seconds
+        payload = _b64(json.dumps({"k": principal.app_key, "exp": expires}).encode())
+        return f"{payload}.{self._sign(payload)}", expires
+
+    def authenticate_token(self, token: str) -> Principal:
+        payload, _, signature = token.strip().partition(".")
+        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+            raise Unauthorized("invalid VtexIdclientAutCookie token")
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            app_key, expires = str(claims["k"]), int(claims["exp"])
+        except (ValueError, KeyError, TypeError):
+            raise Unauthorized("invalid VtexIdclientAutCookie token") from None
+        if expires < time.time():
+            raise Unauthorized("the VtexIdclientAutCookie token has expired", code="token_expired")
+        cached = self._cache.get(app_key)
+        if cached and cached[0] > self._clock():
+            return cached[2]
+        return self._load(app_key)[1]
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

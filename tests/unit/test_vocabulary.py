@@ -1,0 +1,224 @@
+"""The words and dates real connectors send, read into the domain's vocabulary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
+from sentoffers.domain.vocabulary import (
+    format_date,
+    parse_context,
+    parse_data_status,
+    parse_date,
+    parse_log_type,
+    parse_origin,
+    parse_source,
+)
+
+# -- words ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["Info", "info", "INFO", "information", "Information", " Info "])
+def test_info_reads_as_information(word: str) -> None:
+    assert parse_log_type(word) == LogType.INFORMATION
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("Success", LogType.SUCCESS),
+        ("Warning", LogType.WARNING),
+        ("Failure", LogType.FAILURE),
+        ("failure", LogType.FAILURE),
+    ],
+)
+def test_log_types_read_as_the_sdk_writes_them(word: str, expected: LogType) -> None:
+    assert parse_log_type(word) == expected
+
+
+@pytest.mark.parametrize("word", ["Synchronized", "synchronized", "Synced", "SYNCED", "Synched"])
+def test_synchronized_reads_as_synced(word: str) -> None:
+    assert parse_data_status(word) == DataStatus.SYNCED
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("Sending", DataStatus.SENDING),
+        ("Unavailable", DataStatus.UNAVAILABLE),
+        ("DISABLED", DataStatus.DISABLED),
+        ("Error", DataStatus.ERROR),
+    ],
+)
+def test_data_statuses_are_read_without_regard_to_case(word: str, expected: DataStatus) -> None:
+    assert parse_data_status(word) == expected
+
+
+def test_words_are_read_without_regard_to_case() -> None:
+    assert parse_context("SETUP") == Context.SETUP
+    assert parse_context("Ongoing") == Context.ONGOING
+    assert parse_source("Seller") == Source.SELLER
+    assert parse_source("CHANNEL") == Source.CHANNEL
+    assert parse_origin("Catalog") == Origin.CATALOG
+    assert parse_origin("PRICE") == Origin.PRICE
+    assert parse_origin("inventory") == Origin.INVENTORY
+
+
+@pytest.mark.parametrize("word", ["sync", "Sync", "SYNC"])
+def test_sync_context_reads_as_ongoing(word: str) -> None:
+    assert parse_context(word) == Context.ONGOING
+
+
+def test_unknown_word_raises_value_error_listing_the_choices() -> None:
+    with pytest.raises(ValueError, match=r"^unknown log type 'Debug'; expected one of: ") as raised:
+        parse_log_type("Debug")
+
+    assert str(raised.value).endswith("failure, information, success, warning")
+
+
+def test_unknown_origin_raises_value_error_naming_the_origins() -> None:
+    with pytest.raises(
+        ValueError, match=r"^unknown origin 'stock'; expected one of: catalog, inventory, price$"
+    ):
+        parse_origin("stock")
+
+
+@pytest.mark.parametrize("value", [None, "", 3])
+def test_missing_or_non_text_word_raises_value_error(value: object) -> None:
+    with pytest.raises(ValueError, match="unknown context"):
+        parse_context(value)
+
+
+# -- dates ------------------------------------------------------------------------------------
+
+
+def test_date_only_reads_as_midnight_utc() -> None:
+    assert parse_date("2020-10-29") == datetime(2020, 10, 29, tzinfo=UTC)
+
+
+def test_iso_date_with_zulu_reads_as_utc() -> None:
+    assert parse_date("2021-10-15T16:20:19.561754Z") == datetime(
+        2021, 10, 15, 16, 20, 19, 561754, tzinfo=UTC
+    )
+
+
+def test_iso_date_with_an_offset_is_converted_to_utc() -> None:
+    parsed = parse_date("2020-10-29T16:20:19-03:00")
+
+    assert parsed == datetime(2020, 10, 29, 19, 20, 19, tzinfo=UTC)
+    assert parsed.utcoffset() == timedelta(0)
+
+
+def test_iso_date_without_zone_is_taken_as_utc() -> None:
+    parsed = parse_date("2020-10-29T16:20:19")
+
+    assert parsed == datetime(2020, 10, 29, 16, 20, 19, tzinfo=UTC)
+    assert parsed.tzinfo is not None
+
+
+def test_iso_date_with_seven_fractional_digits_reads_to_the_microsecond() -> None:
+    assert parse_date("2021-10-15T16:20:19.5617540Z") == datetime(
+        2021, 10, 15, 16, 20, 19, 561754, tzinfo=UTC
+    )
+
+
+def test_iso_date_with_seven_fractional_digits_and_an_offset() -> None:
+    assert parse_date("2021-10-15T16:20:19.5617549+02:00") == datetime(
+        2021, 10, 15, 14, 20, 19, 561754, tzinfo=UTC
+    )
+
+
+def test_iso_date_with_a_space_and_no_seconds() -> None:
+    assert parse_date("2020-10-29 16:20") == datetime(2020, 10, 29, 16, 20, tzinfo=UTC)
+
+
+def test_dotnet_default_date_reads_month_first() -> None:
+    assert parse_date("10/29/2020 4:20:19 PM") == datetime(2020, 10, 29, 16, 20, 19, tzinfo=UTC)
+
+
+def test_day_first_date_reads_when_the_first_number_cannot_be_a_month() -> None:
+    assert parse_date("29/10/2020 16:20:19") == datetime(2020, 10, 29, 16, 20, 19, tzinfo=UTC)
+
+
+def test_ambiguous_slash_date_reads_month_first_as_dotnet_writes_it() -> None:
+    assert parse_date("05/06/2020 10:00:00") == datetime(2020, 5, 6, 10, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "hour"),
+    [
+        ("10/29/2020 12:05:00 AM", 0),
+        ("10/29/2020 12:05:00 PM", 12),
+        ("10/29/2020 1:05:00 am", 1),
+        ("10/29/2020 11:05:00 pm", 23),
+    ],
+)
+def test_dotnet_twelve_hour_clock_reads_midnight_and_noon(text: str, hour: int) -> None:
+    assert parse_date(text) == datetime(2020, 10, 29, hour, 5, tzinfo=UTC)
+
+
+def test_dotnet_date_with_a_narrow_no_break_space_before_pm() -> None:
+    # .NET on ICU 72+ writes U+202F between the time and AM/PM.
+    assert parse_date("10/29/2020 4:20:19\u202fPM") == datetime(
+        2020, 10, 29, 16, 20, 19, tzinfo=UTC
+    )
+
+
+def test_dotnet_date_without_time_reads_as_midnight_utc() -> None:
+    assert parse_date("10/29/2020") == datetime(2020, 10, 29, tzinfo=UTC)
+
+
+def test_aware_datetime_is_converted_to_utc() -> None:
+    brasilia = timezone(timedelta(hours=-3))
+
+    assert parse_date(datetime(2020, 10, 29, 13, 0, tzinfo=brasilia)) == datetime(
+        2020, 10, 29, 16, 0, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "yesterday",
+        "",
+        "   ",
+        "2020-13-45",
+        "2020-10-29T25:00:00Z",
+        "32/13/2020 10:00:00",
+        "10/29/20 4:20:19 PM",
+        None,
+        20201029,
+    ],
+)
+def test_garbage_date_raises_value_error_with_a_readable_message(value: object) -> None:
+    with pytest.raises(ValueError, match=r"^invalid date ") as raised:
+        parse_date(value)
+
+    assert repr(value) in str(raised.value)
+
+
+def test_unreadable_date_message_says_what_is_expected() -> None:
+    with pytest.raises(ValueError, match=r"^invalid date 'soon'; expected ISO 8601 or yyyy-MM-dd$"):
+        parse_date("soon")
+
+
+def test_format_date_writes_utc_with_z_and_milliseconds() -> None:
+    assert format_date(datetime(2020, 10, 29, 16, 20, 19, 561754, tzinfo=UTC)) == (
+        "2020-10-29T16:20:19.561Z"
+    )
+
+
+def test_format_date_converts_other_zones_to_utc() -> None:
+    brasilia = timezone(timedelta(hours=-3))
+
+    assert format_date(datetime(2020, 10, 29, 13, 0, tzinfo=brasilia)) == (
+        "2020-10-29T16:00:00.000Z"
+    )
+
+
+def test_formatted_date_reads_back_as_the_same_instant() -> None:
+    moment = datetime(2021, 10, 15, 16, 20, 19, 561000, tzinfo=UTC)
+
+    assert parse_date(format_date(moment)) == moment
