@@ -12,7 +12,7 @@ from sentoffers.domain.error_codes import (
     normalize_description,
     resolve_error_code,
 )
-from sentoffers.domain.model import UNMAPPED_CODE, LogError
+from sentoffers.domain.model import UNMAPPED_CODE
 from sentoffers.domain.seed_error_codes import SEED_ERROR_CODES
 
 KNOWN = frozenset(code.id for code in SEED_ERROR_CODES)
@@ -94,10 +94,9 @@ def test_ntmap_code_sent_by_a_connector_is_a_known_code() -> None:
     assert resolve_error_code("NTMAP-001", KNOWN).mapped is True
 
 
-def test_log_error_is_mapped_unless_classified_unmapped() -> None:
-    assert LogError(code="CTLG-005-001", error_code_id="CTLG-005").mapped is True
-    assert LogError(code="NTMAP-001", error_code_id=UNMAPPED_CODE).mapped is True
-    assert LogError(code="MELI-4031", error_code_id=UNMAPPED_CODE).mapped is False
+def test_ntmap_code_with_a_suffix_is_a_known_code_classified_unmapped() -> None:
+    resolved = resolve_error_code("ntmap-001-xyz", KNOWN)
+    assert (resolved.error_code_id, resolved.suffix, resolved.mapped) == ("NTMAP-001", "XYZ", True)
 
 
 @pytest.mark.parametrize(
