@@ -51,10 +51,11 @@ class CompatModel(BaseModel):
         lookup = cls._key_lookup()
         out: dict[str, Any] = {}
         for key, item in value.items():
+            # .NET serializers write null for unset properties: null means absent.
+            if item is None:
+                continue
             target = lookup.get(key.lower(), key) if isinstance(key, str) else key
-            # The first spelling that carries a value wins over later nulls.
-            if target not in out or out[target] is None:
-                out[target] = item
+            out.setdefault(target, item)
         return out
 
 

@@ -1,0 +1,81 @@
+"""Fixtures shared by the suite: a clean database per test, on SQLite and on PostgreSQL.
+
+Store-backed tests take the ``database_url`` fixture, parametrized over both backends.
+Each test gets a database of its own, copied from one migrated once per session.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from sentoffers.store.db import Database, create_db_engine
+from sentoffers.store.migrations import upgrade
+from tests.support.postgres import PostgresServer, postgres_server_from_env
+
+TEMPLATE_DB = "sentoffers_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = postgres_server_from_env()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> str:
+    postgres_server.drop_database(TEMPLATE_DB)
+    postgres_server.create_database(TEMPLATE_DB)
+    engine = create_db_engine(postgres_server.url(TEMPLATE_DB))
+    upgrade(engine)
+    engine.dispose()
+    return TEMPLATE_DB
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = create_db_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database URL on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "sentoffers.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    name = f"test_{next(_counter)}"
+    with psycopg.connect(server.libpq_url("postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
+    yield server.url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(create_db_engine(database_url, pool_size=5))
+    yield database
+    database.dispose()
