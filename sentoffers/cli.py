@@ -10,7 +10,9 @@ import typer
 
 from sentoffers.bootstrap import build_app, open_database
 from sentoffers.domain.model import Role
+from sentoffers.keys.service import NewKey
 from sentoffers.settings import Settings
+from sentoffers.store.db import Database
 
 app = typer.Typer(
     help="sentoffers: Offer Management for marketplace connectors.", no_args_is_help=True
@@ -52,7 +54,18 @@ def serve(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    open_database(settings).dispose()  # migrate once, before any worker starts
+    db = open_database(settings)  # migrate once, before any worker starts
+    try:
+        first_key = _first_run_key(db, settings)
+    finally:
+        db.dispose()
+    if first_key is not None:
+        typer.echo(
+            "No API key existed, so a development admin key for every account was made:\n"
+            f"  X-VTEX-API-AppKey: {first_key.app_key}\n"
+            f"  X-VTEX-API-AppToken: {first_key.app_token}\n"
+            "It is shown only now. Make others with `sentoffers keys create`."
+        )
     typer.echo(f"sentoffers on http://{host}:{port} (docs at /docs), store {settings.database_url}")
     if workers > 1:
         import os
@@ -69,6 +82,15 @@ def serve(
         )
         return
     uvicorn.run(build_app(settings), host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _first_run_key(db: Database, settings: Settings) -> NewKey | None:
+    """In development, a store with no key gets one, so the docs can be tried at once."""
+    from sentoffers.keys.service import create_key, has_keys
+
+    if settings.environment != "development" or has_keys(db):
+        return None
+    return create_key(db, Role.ADMIN, ["*"], label="first run (development)")
 
 
 @keys_app.command("create")

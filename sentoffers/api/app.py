@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from sentoffers import __version__
@@ -68,6 +69,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
     for router in (channels_router, feeds_router, interactions_router, keys_router):
         app.include_router(router)
+    app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
 
     # Outermost first: ids, then the body limit, then authentication.
     app.add_middleware(AuthMiddleware, authenticator=authenticator)
@@ -76,5 +78,25 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     return app
 
 
-def openapi_security(app: FastAPI) -> dict[str, Any]:
-    return app.openapi()
+SECURITY_SCHEMES = {
+    "appKey": {"type": "apiKey", "in": "header", "name": "X-VTEX-API-AppKey"},
+    "appToken": {"type": "apiKey", "in": "header", "name": "X-VTEX-API-AppToken"},
+    "vtexIdToken": {"type": "apiKey", "in": "header", "name": "VtexIdclientAutCookie"},
+}
+
+
+def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, plus the credentials every /api/sent-offers route takes."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/sent-offers"):
+            continue
+        for operation in operations.values():
+            operation["security"] = [{"appKey": [], "appToken": []}, {"vtexIdToken": []}]
+    app.openapi_schema = schema
+    return schema

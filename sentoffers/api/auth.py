@@ -12,11 +12,11 @@ from http.cookies import SimpleCookie
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sentoffers.api.errors import error_response
-from sentoffers.errors import InvalidInput, ServiceError, Unauthorized
+from sentoffers.errors import ServiceError, Unauthorized
 from sentoffers.keys.service import Authenticator, Principal
 
 PUBLIC_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/api/vtexid/")
@@ -95,23 +95,28 @@ class Tenant:
     principal: Principal
 
 
-def _account(request: Request) -> str:
-    account = request.query_params.get("an", "").strip()
-    if not account:
-        raise InvalidInput("the account name query parameter 'an' is required", field="an")
-    return account
+AccountName = Annotated[
+    str,
+    Query(
+        alias="an",
+        min_length=1,
+        max_length=128,
+        description="The seller's VTEX account name.",
+        examples=["grocery1"],
+    ),
+]
 
 
-def reader(request: Request) -> Tenant:
+def reader(request: Request, an: AccountName) -> Tenant:
     principal = principal_of(request)
-    account = _account(request)
+    account = an.strip()
     principal.require_read(account)
     return Tenant(account, principal)
 
 
-def writer(request: Request) -> Tenant:
+def writer(request: Request, an: AccountName) -> Tenant:
     principal = principal_of(request)
-    account = _account(request)
+    account = an.strip()
     principal.require_write(account)
     return Tenant(account, principal)
 

@@ -12,7 +12,14 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
@@ -102,6 +109,17 @@ def origins_list(value: Any) -> Any:
 
 
 class ReadModel(BaseModel):
-    """Base of response models: camelCase JSON."""
+    """Base of response models: camelCase JSON, unset values left out.
+
+    The contract types optional fields as strings, so an absent value is omitted rather
+    than answered as ``null``.
+    """
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    @model_serializer(mode="wrap")
+    def _omit_none(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None}
+        return data

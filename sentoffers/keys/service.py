@@ -94,6 +94,11 @@ def create_key(
     return NewKey(app_key, app_token, role, cleaned)
 
 
+def has_keys(db: Database) -> bool:
+    with db.unit_of_work(write=False) as uow:
+        return uow.conn.execute(select(api_keys.c.app_key).limit(1)).first() is not None
+
+
 def revoke_key(db: Database, app_key: str) -> None:
     with db.unit_of_work() as uow:
         done = uow.conn.execute(

@@ -217,3 +217,26 @@ def test_unified_contract_opens_logs_once_and_closes(ready: Api, store: Store) -
     assert shown["result"] == "success"
     assert len(shown["logs"]) == 1
     assert store.status("1") == "synced"
+
+
+def test_optional_fields_left_out_are_omitted_not_null(ready: Api) -> None:
+    interaction = ready.open("1")
+    created = ready.log(
+        "1",
+        interaction,
+        {"type": "failure", "errors": [{"code": "CTLG-001"}], "evidence": {"request": "r"}},
+    ).json()
+    shown = ready.get(
+        f"/feeds/{FEED}/skus/1/interactions/{interaction}/logs/{created['id']}"
+    ).json()
+    for body in (created, shown):
+        assert body["evidence"] == {"request": "r"}
+        assert "data" not in body
+        assert body["errors"][0] == {
+            "code": "CTLG-001",
+            "closableOrigins": [],
+            "errorCodeId": "CTLG-001",
+            "mapped": True,
+        }
+    opened = ready.get(f"/feeds/{FEED}/skus/1/interactions/{interaction}").json()
+    assert "closedAt" not in opened
