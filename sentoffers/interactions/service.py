@@ -34,7 +34,7 @@ from sentoffers.interactions.schemas import (
     UnifiedCreate,
     UnifiedRead,
 )
-from sentoffers.interactions.views import interaction_view, log_row_view, log_view, notices
+from sentoffers.interactions.views import interaction_fields, log_fields, log_row_view, notices
 from sentoffers.store import codec
 from sentoffers.store import offers as offer_store
 from sentoffers.store.db import Database
@@ -106,7 +106,7 @@ def open_interaction(
         _begin(changes, offer, interaction, now)
         offer_store.save(uow.conn, changes, now)
         uow.commit()
-    return InteractionRead.model_validate(interaction_view(account, interaction, []))
+    return InteractionRead(**interaction_fields(account, interaction, []))
 
 
 def _locked_pair(
@@ -195,7 +195,7 @@ def create_log(
         changes.add_effects(offer, effects)
         offer_store.save(uow.conn, changes, now)
         uow.commit()
-    return LogCreated(**log_view(log).model_dump(), warnings=notices(warnings))
+    return LogCreated(**log_fields(log), warnings=notices(warnings))
 
 
 def get_interaction(
@@ -225,7 +225,7 @@ def get_interaction(
         )
         log_views = [log_row_view(r._mapping) for r in log_rows]
     interaction = codec.interaction_from_row(row._mapping)
-    return InteractionRead.model_validate(interaction_view(account, interaction, log_views))
+    return InteractionRead(**interaction_fields(account, interaction, log_views))
 
 
 def get_log(
@@ -306,7 +306,7 @@ def unified(
         uow.commit()
     log = next(log for log, _ in changes.logs)
     return UnifiedRead(
-        **interaction_view(account, applied.interaction, [log_view(log)]),
+        **interaction_fields(account, applied.interaction, [LogRead(**log_fields(log))]),
         offer_status=applied.offer.status.value,
         warnings=notices(applied.warnings),
     )

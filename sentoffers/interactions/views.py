@@ -10,65 +10,57 @@ from sentoffers.errors import Problem
 from sentoffers.interactions.schemas import (
     ErrorRead,
     EvidenceRead,
-    InteractionRead,
     LogRead,
     Notice,
     iso,
 )
-from sentoffers.store.codec import data_to_json, error_to_json
+from sentoffers.store.codec import log_to_row
 
 
 def notices(problems: list[Problem]) -> list[Notice]:
     return [Notice(code=p.code, message=p.message, field=p.field) for p in problems]
 
 
-def log_view(log: Log) -> LogRead:
-    return log_row_view(
-        {
-            "id": log.id,
-            "interaction_id": log.interaction_id,
-            "date": log.date,
-            "type": log.type.value,
-            "description": log.description,
-            "agent": log.agent,
-            "evidence": (
-                {"request": log.evidence_request, "response": log.evidence_response}
-                if log.evidence_request is not None or log.evidence_response is not None
-                else None
-            ),
-            "data": data_to_json(log.data),
-            "errors": [error_to_json(e) for e in log.errors],
-        }
-    )
+def log_fields(log: Log) -> dict[str, Any]:
+    """The fields of a new log's response: the row the store writes, read back."""
+    return log_row_fields(log_to_row("", log, "", "", 0, None))
+
+
+def log_row_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The fields of a log's response from its stored row."""
+    evidence = row["evidence"]
+    return {
+        "id": row["id"],
+        "interaction_id": row["interaction_id"],
+        "date": iso(row["date"]) or "",
+        "type": row["type"],
+        "description": row["description"],
+        "agent": row["agent"],
+        "evidence": EvidenceRead(**evidence) if evidence else {},
+        "data": row["data"],
+        "errors": [ErrorRead.model_validate(e) for e in row["errors"] or ()],
+    }
 
 
 def log_row_view(row: Mapping[Any, Any]) -> LogRead:
-    evidence = row["evidence"]
-    return LogRead(
-        id=row["id"],
-        interaction_id=row["interaction_id"],
-        date=iso(row["date"]) or "",
-        type=row["type"],
-        description=row["description"],
-        agent=row["agent"],
-        evidence=EvidenceRead(**evidence) if evidence else {},
-        data=row["data"],
-        errors=[ErrorRead.model_validate(e) for e in row["errors"] or ()],
-    )
+    return LogRead(**log_row_fields(row))
 
 
-def interaction_view(account: str, interaction: Interaction, logs: list[LogRead]) -> dict[str, Any]:
-    return InteractionRead(
-        account=account,
-        feed_id=interaction.feed_id,
-        sku_id=interaction.sku_id,
-        id=interaction.id,
-        start_date=iso(interaction.start_date) or "",
-        result=interaction.result.value,
-        state=interaction.state.value,
-        source=interaction.source.value,
-        origin=interaction.origin.value,
-        context=interaction.context.value,
-        closed_at=iso(interaction.closed_at),
-        logs=logs,
-    ).model_dump()
+def interaction_fields(
+    account: str, interaction: Interaction, logs: list[LogRead]
+) -> dict[str, Any]:
+    """The fields of an interaction's response, for ``InteractionRead`` and its extensions."""
+    return {
+        "account": account,
+        "feed_id": interaction.feed_id,
+        "sku_id": interaction.sku_id,
+        "id": interaction.id,
+        "start_date": iso(interaction.start_date) or "",
+        "result": interaction.result.value,
+        "state": interaction.state.value,
+        "source": interaction.source.value,
+        "origin": interaction.origin.value,
+        "context": interaction.context.value,
+        "closed_at": iso(interaction.closed_at),
+        "logs": logs,
+    }

@@ -7,6 +7,7 @@ Writes are set-oriented: one statement per table for a whole batch.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -145,16 +146,16 @@ class OfferChanges:
 def save(conn: Connection, changes: OfferChanges, now: datetime) -> None:
     """Write ``changes`` with one statement per table."""
     account = changes.account
-    seqs: dict[str, int] = {}
+    # An interaction's log_count already counts the logs written here; they are numbered
+    # after the ones stored before, in the order they were added.
+    pending = Counter(interaction.id for _, interaction in changes.logs)
+    numbered: Counter[str] = Counter()
     log_rows = []
     for log, interaction in changes.logs:
-        start = seqs.get(interaction.id)
-        if start is None:
-            pending = sum(1 for _, i in changes.logs if i.id == interaction.id)
-            start = interaction.log_count - pending
-        seqs[interaction.id] = start + 1
+        numbered[interaction.id] += 1
+        seq = interaction.log_count - pending[interaction.id] + numbered[interaction.id]
         log_rows.append(
-            codec.log_to_row(account, log, interaction.feed_id, interaction.sku_id, start + 1, now)
+            codec.log_to_row(account, log, interaction.feed_id, interaction.sku_id, seq, now)
         )
     if changes.new_interactions:
         conn.execute(
