@@ -18,6 +18,7 @@ from sentoffers.channels.routes import router as channels_router
 from sentoffers.error_codes.catalog import ErrorCodeCatalog
 from sentoffers.feeds.routes import router as feeds_router
 from sentoffers.interactions.routes import router as interactions_router
+from sentoffers.interactions.writer import UnifiedWriter
 from sentoffers.jobs import BackgroundJobs
 from sentoffers.keys.routes import router as keys_router
 from sentoffers.keys.service import Authenticator
@@ -47,6 +48,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         try:
             yield
         finally:
+            await unified_writer.stop()
             await jobs.stop()
 
     app = FastAPI(
@@ -58,7 +60,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.authenticator = authenticator
-    app.state.error_codes = ErrorCodeCatalog(db)
+    app.state.error_codes = error_codes = ErrorCodeCatalog(db)
+    app.state.unified_writer = unified_writer = UnifiedWriter(
+        db, error_codes.ids, max_items=settings.batch_max_items
+    )
     app.state.jobs = jobs
 
     install_error_handlers(app)

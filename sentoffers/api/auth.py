@@ -50,6 +50,9 @@ class AuthMiddleware:
             headers.get("cookie", ""), "VtexIdclientAutCookie"
         )
         if app_key and app_token:
+            known = self.authenticator.cached(app_key, app_token)
+            if known is not None:
+                return known
             return await _call(self.authenticator.authenticate, app_key, app_token)
         if token:
             return await _call(self.authenticator.authenticate_token, token)
@@ -80,7 +83,7 @@ def _cookie(header: str, name: str) -> str:
     return morsel.value.strip() if morsel else ""
 
 
-def principal_of(request: Request) -> Principal:
+async def principal_of(request: Request) -> Principal:
     principal = getattr(request.state, "principal", None)
     if not isinstance(principal, Principal):
         raise Unauthorized("credentials are missing")
@@ -107,15 +110,17 @@ AccountName = Annotated[
 ]
 
 
-def reader(request: Request, an: AccountName) -> Tenant:
-    principal = principal_of(request)
+async def reader(request: Request, an: AccountName) -> Tenant:
+    """Tenancy for reads; async because it does no I/O (no threadpool hop)."""
+    principal = await principal_of(request)
     account = an.strip()
     principal.require_read(account)
     return Tenant(account, principal)
 
 
-def writer(request: Request, an: AccountName) -> Tenant:
-    principal = principal_of(request)
+async def writer(request: Request, an: AccountName) -> Tenant:
+    """Tenancy for writes; async because it does no I/O (no threadpool hop)."""
+    principal = await principal_of(request)
     account = an.strip()
     principal.require_write(account)
     return Tenant(account, principal)

@@ -8,18 +8,13 @@ turns numbers into strings. Enumerated words go through the domain's vocabulary 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, ClassVar
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-    model_validator,
-)
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
 from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
@@ -109,17 +104,22 @@ def origins_list(value: Any) -> Any:
 
 
 class ReadModel(BaseModel):
-    """Base of response models: camelCase JSON, unset values left out.
+    """Base of response models: camelCase JSON.
 
-    The contract types optional fields as strings, so an absent value is omitted rather
-    than answered as ``null``.
+    Routes leave unset values out of their answers (``ContractRoute``): the contract types
+    optional fields as strings, so an absent value is omitted rather than sent as null.
     """
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
-    @model_serializer(mode="wrap")
-    def _omit_none(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value is not None}
-        return data
+    def to_json(self) -> bytes:
+        """The JSON a route answers for this model."""
+        return self.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+class ContractRoute(APIRoute):
+    """Every route of the API answers without null values."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs["response_model_exclude_none"] = True
+        super().__init__(path, endpoint, **kwargs)

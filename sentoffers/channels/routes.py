@@ -3,10 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from sentoffers.api.auth import WriteTenant
+from sentoffers.api.compat import ContractRoute
 from sentoffers.channels import service
 from sentoffers.channels.schemas import ChannelCreate, ChannelRead
 
-router = APIRouter(prefix="/api/sent-offers", tags=["Channels"])
+router = APIRouter(prefix="/api/sent-offers", tags=["Channels"], route_class=ContractRoute)
 
 
 @router.post(

@@ -3,11 +3,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from sentoffers.api.auth import ReadTenant, WriteTenant
+from sentoffers.api.compat import ContractRoute
 from sentoffers.api.params import FeedId
 from sentoffers.feeds import service
 from sentoffers.feeds.schemas import FeedCreate, FeedCreated, FeedRead, FeedUpdate
 
-router = APIRouter(prefix="/api/sent-offers/feeds", tags=["Feeds"])
+router = APIRouter(prefix="/api/sent-offers/feeds", tags=["Feeds"], route_class=ContractRoute)
 
 
 @router.post(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 
 from sentoffers.api.auth import ReadTenant, WriteTenant
+from sentoffers.api.compat import ContractRoute
 from sentoffers.api.params import FeedId, InteractionId, LogId, SkuId
 from sentoffers.interactions import service
 from sentoffers.interactions.schemas import (
@@ -19,7 +20,9 @@ from sentoffers.interactions.schemas import (
     UnifiedRead,
 )
 
-router = APIRouter(prefix="/api/sent-offers/feeds/{feedId}", tags=["Interactions"])
+router = APIRouter(
+    prefix="/api/sent-offers/feeds/{feedId}", tags=["Interactions"], route_class=ContractRoute
+)
 
 OFFER = "/skus/{skuId}/interactions"
 ONE = OFFER + "/{interactionId}"
@@ -136,16 +139,22 @@ def get_log(
     summary="Unified contract: open, log once and close",
     operation_id="CreateUnifiedInteraction",
 )
-def unified(
+async def unified(
     feed_id: FeedId,
     sku_id: SkuId,
     body: UnifiedCreate,
     tenant: WriteTenant,
     request: Request,
-) -> UnifiedRead:
-    """The SDK document's unified contract, in one transaction."""
-    state = request.app.state
-    return service.unified(state.db, tenant.account, feed_id, sku_id, body, state.error_codes.ids())
+) -> Response:
+    """The SDK document's unified contract, in one transaction.
+
+    Calls arriving together are written together (group commit); each answers alone.
+    """
+    applied = await request.app.state.unified_writer.submit(
+        tenant.account, feed_id.lower(), service.clean_sku(sku_id), body
+    )
+    view = service.unified_view(tenant.account, applied)
+    return Response(view.to_json(), 201, media_type="application/json")
 
 
 @router.post(

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 from sentoffers.api.errors import validation_problems
 from sentoffers.domain import rules
 from sentoffers.domain.ids import normalize_id
-from sentoffers.domain.model import Interaction, LogType, Offer
+from sentoffers.domain.model import Interaction, Log, LogType, Offer, OfferStatus
 from sentoffers.errors import InvalidInput, NotFound, Problem, ServiceError
 from sentoffers.feeds.service import require_active, require_visible
 from sentoffers.interactions.building import build_interaction, build_log
@@ -48,7 +48,7 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def _sku(sku_id: str) -> str:
+def clean_sku(sku_id: str) -> str:
     sku = sku_id.strip()
     if not sku or len(sku) > 128:
         raise InvalidInput("the SKU id must hold 1 to 128 characters", field="skuId")
@@ -94,7 +94,7 @@ def open_interaction(
     body: InteractionCreate,
     now: datetime | None = None,
 ) -> InteractionRead:
-    now, feed_id, sku_id = _now(now), feed_id.lower(), _sku(sku_id)
+    now, feed_id, sku_id = _now(now), feed_id.lower(), clean_sku(sku_id)
     with db.unit_of_work() as uow:
         require_active(uow.conn, account, feed_id)
         offer = _lock_offer(
@@ -143,7 +143,7 @@ def close_interaction(
     interaction_id: str,
     now: datetime | None = None,
 ) -> None:
-    now, feed_id, sku_id = _now(now), feed_id.lower(), _sku(sku_id)
+    now, feed_id, sku_id = _now(now), feed_id.lower(), clean_sku(sku_id)
     with db.unit_of_work() as uow:
         require_active(uow.conn, account, feed_id)
         offer, interaction = _locked_pair(
@@ -174,7 +174,7 @@ def create_log(
     known_codes: Collection[str],
     now: datetime | None = None,
 ) -> LogCreated:
-    now, feed_id, sku_id = _now(now), feed_id.lower(), _sku(sku_id)
+    now, feed_id, sku_id = _now(now), feed_id.lower(), clean_sku(sku_id)
     with db.unit_of_work() as uow:
         require_active(uow.conn, account, feed_id)
         offer, interaction = _locked_pair(
@@ -251,10 +251,13 @@ def get_log(
 
 
 @dataclass(slots=True)
-class _Applied:
+class Applied:
+    """What one unified item did: its interaction and log, the offer's status after it."""
+
     offer: Offer
     interaction: Interaction
-    log_id: str
+    log: Log
+    offer_status: OfferStatus
     warnings: list[Problem] = field(default_factory=list)
 
 
@@ -266,7 +269,7 @@ def _apply_unified(
     body: UnifiedCreate,
     known_codes: Collection[str],
     now: datetime,
-) -> _Applied:
+) -> Applied:
     interaction = build_interaction(body, feed_id, sku_id, now)
     offer = _begin(changes, offer, interaction, now)
     log, warnings, unmapped = build_log(body, interaction.id, known_codes, now)
@@ -274,7 +277,47 @@ def _apply_unified(
     changes.add_effects(offer, rules.append_log(offer, interaction, log, now))
     changes.add_log(log, interaction)
     changes.add_effects(offer, rules.close_interaction(offer, interaction, now))
-    return _Applied(offer, interaction, log.id, warnings)
+    return Applied(offer, interaction, log, offer.status, warnings)
+
+
+def write_unified(
+    conn: Connection,
+    account: str,
+    feed_id: str,
+    items: Sequence[tuple[str, UnifiedCreate]],
+    known_codes: Collection[str],
+    now: datetime,
+) -> list[Applied | ServiceError]:
+    """Apply unified items of one feed, in order, inside the caller's transaction.
+
+    The single call, the batch endpoint and the group-commit writer all come here. An item
+    the rules refuse fails alone; a feed that cannot be written raises for all its items.
+    """
+    require_active(conn, account, feed_id)
+    skus = [sku for sku, _ in items]
+    offer_store.claim_new_offers(conn, account, feed_id, skus, now)
+    needs_errors = any(body.type in (LogType.FAILURE, LogType.SUCCESS) for _, body in items)
+    offers = offer_store.lock_offers(conn, account, feed_id, skus, with_errors=needs_errors)
+    changes = OfferChanges(account)
+    results: list[Applied | ServiceError] = []
+    for sku, body in items:
+        try:
+            applied = _apply_unified(changes, offers[sku], feed_id, sku, body, known_codes, now)
+        except ServiceError as error:
+            results.append(error)
+            continue
+        offers[sku] = applied.offer
+        results.append(applied)
+    offer_store.save(conn, changes, now)
+    return results
+
+
+def unified_view(account: str, applied: Applied) -> UnifiedRead:
+    return UnifiedRead(
+        **interaction_fields(account, applied.interaction, [LogRead(**log_fields(applied.log))]),
+        offer_status=applied.offer_status.value,
+        warnings=notices(applied.warnings),
+    )
 
 
 def unified(
@@ -287,29 +330,13 @@ def unified(
     now: datetime | None = None,
 ) -> UnifiedRead:
     """Open an interaction, add one log and close it, in one transaction."""
-    now, feed_id, sku_id = _now(now), feed_id.lower(), _sku(sku_id)
+    now, feed_id, sku_id = _now(now), feed_id.lower(), clean_sku(sku_id)
     with db.unit_of_work() as uow:
-        require_active(uow.conn, account, feed_id)
-        offer = _lock_offer(
-            uow.conn,
-            account,
-            feed_id,
-            sku_id,
-            create=True,
-            with_errors=body.type in (LogType.FAILURE, LogType.SUCCESS),
-            now=now,
-        )
-        assert offer is not None
-        changes = OfferChanges(account)
-        applied = _apply_unified(changes, offer, feed_id, sku_id, body, known_codes, now)
-        offer_store.save(uow.conn, changes, now)
+        [result] = write_unified(uow.conn, account, feed_id, [(sku_id, body)], known_codes, now)
+        if isinstance(result, ServiceError):
+            raise result
         uow.commit()
-    log = next(log for log, _ in changes.logs)
-    return UnifiedRead(
-        **interaction_fields(account, applied.interaction, [LogRead(**log_fields(log))]),
-        offer_status=applied.offer.status.value,
-        warnings=notices(applied.warnings),
-    )
+    return unified_view(account, result)
 
 
 def batch(
@@ -338,50 +365,42 @@ def batch(
         try:
             valid.append((index, _batch_item.validate_python(raw)))
         except ValidationError as error:
-            problems = validation_problems(error.errors())
             results[index] = BatchItemResult(
                 index=index,
                 sku_id=raw.get("skuId") if isinstance(raw, dict) else None,
                 status=400,
-                errors=notices(problems),
+                errors=notices(validation_problems(error.errors())),
             )
     if valid:
         with db.unit_of_work() as uow:
-            require_active(uow.conn, account, feed_id)
-            skus = [item.sku_id.strip() for _, item in valid]
-            offer_store.claim_new_offers(uow.conn, account, feed_id, skus, now)
-            needs_errors = any(i.type in (LogType.FAILURE, LogType.SUCCESS) for _, i in valid)
-            offers = offer_store.lock_offers(
-                uow.conn, account, feed_id, skus, with_errors=needs_errors
+            written = write_unified(
+                uow.conn,
+                account,
+                feed_id,
+                [(item.sku_id.strip(), item) for _, item in valid],
+                known_codes,
+                now,
             )
-            changes = OfferChanges(account)
-            for index, item in valid:
-                sku = item.sku_id.strip()
-                try:
-                    applied = _apply_unified(
-                        changes, offers[sku], feed_id, sku, item, known_codes, now
-                    )
-                except ServiceError as error:
-                    results[index] = BatchItemResult(
-                        index=index,
-                        sku_id=sku,
-                        status=error.status_code,
-                        errors=notices(error.problems),
-                    )
-                    continue
-                offers[sku] = applied.offer
-                results[index] = BatchItemResult(
-                    index=index,
-                    sku_id=sku,
-                    status=201,
-                    interaction_id=applied.interaction.id,
-                    log_id=applied.log_id,
-                    result=applied.interaction.result.value,
-                    offer_status=applied.offer.status.value,
-                    warnings=notices(applied.warnings),
-                )
-            offer_store.save(uow.conn, changes, now)
             uow.commit()
+        for (index, item), outcome in zip(valid, written, strict=True):
+            results[index] = _batch_result(index, item.sku_id.strip(), outcome)
     done = [r for r in results if r is not None]
     succeeded = sum(1 for r in done if r.status == 201)
     return BatchRead(succeeded=succeeded, failed=len(done) - succeeded, items=done)
+
+
+def _batch_result(index: int, sku: str, outcome: Applied | ServiceError) -> BatchItemResult:
+    if isinstance(outcome, ServiceError):
+        return BatchItemResult(
+            index=index, sku_id=sku, status=outcome.status_code, errors=notices(outcome.problems)
+        )
+    return BatchItemResult(
+        index=index,
+        sku_id=sku,
+        status=201,
+        interaction_id=outcome.interaction.id,
+        log_id=outcome.log.id,
+        result=outcome.interaction.result.value,
+        offer_status=outcome.offer_status.value,
+        warnings=notices(outcome.warnings),
+    )

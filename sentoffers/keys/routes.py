@@ -6,11 +6,12 @@ import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
 
 from sentoffers.api.auth import CurrentPrincipal
+from sentoffers.api.compat import ContractRoute
 from sentoffers.errors import Forbidden
 from sentoffers.keys import service
 from sentoffers.keys.schemas import AppTokenIssued, AppTokenLogin, KeyCreate, KeyCreated
 
-router = APIRouter(tags=["Keys"])
+router = APIRouter(tags=["Keys"], route_class=ContractRoute)
 
 
 @router.post(

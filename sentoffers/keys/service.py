@@ -129,11 +129,19 @@ class Authenticator:
         self._cache: dict[str, tuple[float, str, Principal]] = {}
         self._lock = threading.Lock()
 
-    def authenticate(self, app_key: str, app_token: str) -> Principal:
-        digest = hash_token(app_token)
+    def cached(self, app_key: str, app_token: str) -> Principal | None:
+        """The principal of credentials checked a moment ago, without touching the store."""
         cached = self._cache.get(app_key)
-        if cached and cached[0] > self._clock() and hmac.compare_digest(cached[1], digest):
+        fresh = cached is not None and cached[0] > self._clock()
+        if cached and fresh and hmac.compare_digest(cached[1], hash_token(app_token)):
             return cached[2]
+        return None
+
+    def authenticate(self, app_key: str, app_token: str) -> Principal:
+        principal = self.cached(app_key, app_token)
+        if principal is not None:
+            return principal
+        digest = hash_token(app_token)
         stored_hash, principal = self._load(app_key)
         if not hmac.compare_digest(stored_hash, digest):
             raise Unauthorized("invalid appKey or appToken")
