@@ -57,7 +57,9 @@ class ErrorIn(CompatModel):
     external_code: str | None = Field(default=None, max_length=SHORT)
     title: str | None = Field(default=None, max_length=1000)
     description: str | None = Field(default=None, max_length=LONG)
-    closable_origins: Annotated[list[OriginIn], BeforeValidator(origins_list)] = []
+    closable_origins: Annotated[list[OriginIn], BeforeValidator(origins_list)] = Field(
+        default_factory=list
+    )
 
     @field_validator("code")
     @classmethod
@@ -76,7 +78,9 @@ class LogCreate(CompatModel):
     agent: str = Field(default="", max_length=SHORT)
     evidence: Annotated[EvidenceIn | None, BeforeValidator(_evidence)] = None
     data: DataIn | None = None
-    errors: Annotated[list[ErrorIn], BeforeValidator(as_list)] = Field(default=[], max_length=500)
+    errors: Annotated[list[ErrorIn], BeforeValidator(as_list)] = Field(
+        default_factory=list, max_length=500
+    )
 
 
 class InteractionCreate(CompatModel):
@@ -118,7 +122,7 @@ class ErrorRead(ReadModel):
     external_code: str | None = None
     title: str | None = None
     description: str | None = None
-    closable_origins: list[str] = []
+    closable_origins: list[str] = Field(default_factory=list)
     error_code_id: str = Field(description="The known code this error resolves to, or NTMAP-001")
     mapped: bool
 
@@ -132,7 +136,7 @@ class LogRead(ReadModel):
     agent: str
     evidence: EvidenceRead | dict[str, str] = Field(default_factory=dict)
     data: dict[str, str] | None = None
-    errors: list[ErrorRead] = []
+    errors: list[ErrorRead] = Field(default_factory=list)
 
 
 class Notice(ReadModel):
@@ -142,7 +146,7 @@ class Notice(ReadModel):
 
 
 class LogCreated(LogRead):
-    warnings: list[Notice] = []
+    warnings: list[Notice] = Field(default_factory=list)
 
 
 class InteractionRead(ReadModel):
@@ -157,12 +161,12 @@ class InteractionRead(ReadModel):
     origin: str
     context: str
     closed_at: str | None = None
-    logs: list[LogRead] = []
+    logs: list[LogRead] = Field(default_factory=list)
 
 
 class UnifiedRead(InteractionRead):
     offer_status: str
-    warnings: list[Notice] = []
+    warnings: list[Notice] = Field(default_factory=list)
 
 
 class BatchItemResult(ReadModel):
@@ -173,8 +177,8 @@ class BatchItemResult(ReadModel):
     log_id: str | None = None
     result: str | None = None
     offer_status: str | None = None
-    warnings: list[Notice] = []
-    errors: list[Notice] = []
+    warnings: list[Notice] = Field(default_factory=list)
+    errors: list[Notice] = Field(default_factory=list)
 
 
 class BatchRead(ReadModel):

@@ -390,11 +390,16 @@ def batch(
 
 
 def _batch_result(index: int, sku: str, outcome: Applied | ServiceError) -> BatchItemResult:
+    # Built from values the service made itself: no need to validate them again.
     if isinstance(outcome, ServiceError):
-        return BatchItemResult(
-            index=index, sku_id=sku, status=outcome.status_code, errors=notices(outcome.problems)
+        return BatchItemResult.model_construct(
+            index=index,
+            sku_id=sku,
+            status=outcome.status_code,
+            errors=notices(outcome.problems),
+            warnings=[],
         )
-    return BatchItemResult(
+    return BatchItemResult.model_construct(
         index=index,
         sku_id=sku,
         status=201,
@@ -403,4 +408,5 @@ def _batch_result(index: int, sku: str, outcome: Applied | ServiceError) -> Batc
         result=outcome.interaction.result.value,
         offer_status=outcome.offer_status.value,
         warnings=notices(outcome.warnings),
+        errors=[],
     )

@@ -18,7 +18,7 @@ from sentoffers.store.codec import log_to_row
 
 
 def notices(problems: list[Problem]) -> list[Notice]:
-    return [Notice(code=p.code, message=p.message, field=p.field) for p in problems]
+    return [Notice.model_construct(code=p.code, message=p.message, field=p.field) for p in problems]
 
 
 def log_fields(log: Log) -> dict[str, Any]:
