@@ -64,7 +64,7 @@ def _begin(changes: OfferChanges, offer: Offer, interaction: Interaction, now: d
     else:
         effects = rules.open_interaction(offer, interaction, now)
     changes.touch_offer(offer)
-    changes.touch_interaction(interaction, new=True)
+    changes.touch_interaction(interaction)
     changes.add_effects(offer, effects)
     return offer
 
