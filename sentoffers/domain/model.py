@@ -92,6 +92,11 @@ class LogData:
     sales_price: str | None = None
     currency: str | None = None
     status: DataStatus | None = None
+    name: str | None = None
+    image: str | None = None
+    product_id: str | None = None
+    brand: str | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +185,11 @@ class Offer:
     sales_price: str | None = None
     currency: str | None = None
     inventory: str | None = None
+    name: str | None = None
+    image: str | None = None
+    product_id: str | None = None
+    brand: str | None = None
+    category: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     last_interaction_id: str | None = None

@@ -213,17 +213,26 @@ def _unmapped_key(error: LogError | ErrorOccurrence) -> str | None:
     return error.fingerprint or description_fingerprint(error.description or "")
 
 
+OFFER_DATA_FIELDS = (
+    "external_offer_id",
+    "price",
+    "sales_price",
+    "currency",
+    "inventory",
+    "name",
+    "image",
+    "product_id",
+    "brand",
+    "category",
+)
+
+
 def _apply_data(offer: Offer, data: LogData) -> None:
-    if data.external_offer_id is not None:
-        offer.external_offer_id = data.external_offer_id
-    if data.price is not None:
-        offer.price = data.price
-    if data.sales_price is not None:
-        offer.sales_price = data.sales_price
-    if data.currency is not None:
-        offer.currency = data.currency
-    if data.inventory is not None:
-        offer.inventory = data.inventory
+    """The offer keeps the last value a connector reported for each field."""
+    for name in OFFER_DATA_FIELDS:
+        value = getattr(data, name)
+        if value is not None:
+            setattr(offer, name, value)
 
 
 def is_closable_by(error: ErrorOccurrence, interaction: Interaction) -> bool:

@@ -32,14 +32,7 @@ def build_interaction(
 def _data(data: DataIn | None) -> LogData:
     if data is None:
         return LogData()
-    return LogData(
-        external_offer_id=data.external_offer_id,
-        inventory=data.inventory,
-        price=data.price,
-        sales_price=data.sales_price,
-        currency=data.currency,
-        status=data.status,
-    )
+    return LogData(**data.model_dump(include=set(LogData.__slots__)))
 
 
 def build_log(

@@ -42,6 +42,10 @@ class DataIn(CompatModel):
         "stock": "inventory",
         "quantity": "inventory",
         "salePrice": "salesPrice",
+        "imageUrl": "image",
+        "skuName": "name",
+        "brandName": "brand",
+        "categoryName": "category",
     }
 
     external_offer_id: str | None = Field(default=None, max_length=SHORT)
@@ -50,6 +54,12 @@ class DataIn(CompatModel):
     sales_price: str | None = Field(default=None, max_length=64)
     currency: str | None = Field(default=None, max_length=16)
     status: DataStatusIn | None = None
+    # Offer metadata a connector may know; otherwise the catalog is asked for it.
+    name: str | None = Field(default=None, max_length=1000)
+    image: str | None = Field(default=None, max_length=4000)
+    product_id: str | None = Field(default=None, max_length=128)
+    brand: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, max_length=200)
 
 
 class ErrorIn(CompatModel):

@@ -28,6 +28,11 @@ _DATA_KEYS = {
     "sales_price": "salesPrice",
     "currency": "currency",
     "status": "status",
+    "name": "name",
+    "image": "image",
+    "product_id": "productId",
+    "brand": "brand",
+    "category": "category",
 }
 
 
@@ -141,6 +146,7 @@ def interaction_from_row(row: Mapping[Any, Any]) -> Interaction:
     )
 
 
+OFFER_METADATA = ("name", "image", "product_id", "brand", "category")
 OFFER_MUTABLE = (
     "status",
     "external_offer_id",
@@ -148,6 +154,7 @@ OFFER_MUTABLE = (
     "sales_price",
     "currency",
     "inventory",
+    *OFFER_METADATA,
     "last_interaction_id",
     "updated_at",
 )
@@ -164,6 +171,7 @@ def offer_to_row(account: str, offer: Offer) -> dict[str, Any]:
         "sales_price": offer.sales_price,
         "currency": offer.currency,
         "inventory": offer.inventory,
+        **{name: getattr(offer, name) for name in OFFER_METADATA},
         "last_interaction_id": offer.last_interaction_id,
         "created_at": offer.created_at,
         "updated_at": offer.updated_at,
@@ -180,6 +188,7 @@ def offer_from_row(row: Mapping[Any, Any]) -> Offer:
         sales_price=row["sales_price"],
         currency=row["currency"],
         inventory=row["inventory"],
+        **{name: row[name] for name in OFFER_METADATA},
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         last_interaction_id=row["last_interaction_id"],

@@ -24,6 +24,7 @@ from sentoffers.store.tables import (
     error_occurrences,
     interactions,
     logs,
+    offer_status_counts,
     offer_status_history,
     offers,
     unmapped_errors,
@@ -199,6 +200,29 @@ def _save_effects(conn: Connection, account: str, effects: list[tuple[Offer, Eff
     if history:
         conn.execute(offer_status_history.insert(), history)
     upsert_rows(conn, error_occurrences, list(errors.values()), OCCURRENCE_MUTABLE)
+    _save_status_counts(conn, account, effects)
+
+
+def _save_status_counts(
+    conn: Connection, account: str, effects: list[tuple[Offer, Effects]]
+) -> None:
+    """Move each changed offer from its old status's count to its new one's."""
+    deltas: Counter[tuple[str, str]] = Counter()
+    for offer, effect in effects:
+        for change in effect.status_changes:
+            if change.from_status is not None:
+                deltas[(offer.feed_id, change.from_status.value)] -= 1
+            deltas[(offer.feed_id, change.to_status.value)] += 1
+    upsert_rows(
+        conn,
+        offer_status_counts,
+        [
+            {"account": account, "feed_id": feed, "status": status, "offers": delta}
+            for (feed, status), delta in sorted(deltas.items())
+            if delta
+        ],
+        {"offers": lambda excluded, table: table.c.offers + excluded.offers},
+    )
 
 
 def _save_unmapped(conn: Connection, account: str, sightings: list[UnmappedSighting]) -> None:

@@ -128,8 +128,25 @@ offers = Table(
     Column("last_interaction_id", ID),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # When the catalog was last asked for the offer's name, image, brand and category.
+    Column("metadata_checked_at", UTCDateTime),
     Index("ix_offers_account_status", "account", "status", "updated_at"),
     Index("ix_offers_account_feed_status", "account", "feed_id", "status", "updated_at"),
+    Index("ix_offers_account_updated", "account", "updated_at"),
+    Index("ix_offers_account_brand", "account", "brand"),
+    Index("ix_offers_account_category", "account", "category"),
+    Index("ix_offers_account_external", "account", "external_offer_id"),
+)
+
+# How many offers each feed has in each status, kept with every status change, so the
+# counts a seller sees never need a scan of the offers.
+offer_status_counts = Table(
+    "offer_status_counts",
+    metadata,
+    Column("account", ACCOUNT, primary_key=True),
+    Column("feed_id", FEED, primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("offers", Integer, nullable=False),
 )
 
 interactions = Table(
@@ -155,6 +172,10 @@ interactions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_interactions_offer", "account", "feed_id", "sku_id", "start_date"),
     Index("ix_interactions_account_start", "account", "start_date"),
+    Index("ix_interactions_feed_start", "account", "feed_id", "start_date"),
+    Index(
+        "ix_interactions_feed_origin_result", "account", "feed_id", "origin", "result", "start_date"
+    ),
     # Only open interactions are swept for idleness; the partial index stays small.
     Index(
         "ix_interactions_open_activity",
@@ -208,6 +229,8 @@ error_occurrences = Table(
     Column("closed_by_interaction_id", ID),
     Index("ix_error_occurrences_offer", "account", "feed_id", "sku_id", "open"),
     Index("ix_error_occurrences_code", "account", "error_code_id", "open"),
+    Index("ix_error_occurrences_feed_code", "account", "feed_id", "open", "error_code_id"),
+    Index("ix_error_occurrences_fingerprint", "account", "fingerprint"),
 )
 
 offer_status_history = Table(

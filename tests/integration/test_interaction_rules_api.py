@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from sentoffers.store.db import Database
+from sentoffers.store.tables import offer_status_counts
 from tests.integration.conftest import FEED, Api, Store
 
 FAILURE = {
@@ -240,3 +244,20 @@ def test_optional_fields_left_out_are_omitted_not_null(ready: Api) -> None:
         }
     opened = ready.get(f"/feeds/{FEED}/skus/1/interactions/{interaction}").json()
     assert "closedAt" not in opened
+
+
+def test_status_counts_follow_every_status_change(ready: Api, db: Database) -> None:
+    body = {"source": "seller", "origin": "catalog", "context": "ongoing"}
+    ready.unified("1", {**body, **success()})
+    ready.unified("2", {**body, **FAILURE})
+    ready.unified("3", {**body, "type": "information"})
+    ready.unified("1", {**body, **FAILURE})
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(offer_status_counts.c.status, offer_status_counts.c.offers).where(
+                offer_status_counts.c.feed_id == FEED
+            )
+        ).all()
+    counts = {status: n for status, n in rows if n}
+    assert counts == {"error": 2, "sending": 1}
+    assert sum(n for _, n in rows) == 3
