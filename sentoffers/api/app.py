@@ -16,12 +16,15 @@ from sentoffers.api.errors import install_error_handlers
 from sentoffers.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from sentoffers.channels.routes import router as channels_router
 from sentoffers.error_codes.catalog import ErrorCodeCatalog
+from sentoffers.error_codes.routes import router as error_codes_router
 from sentoffers.feeds.routes import router as feeds_router
 from sentoffers.interactions.routes import router as interactions_router
 from sentoffers.interactions.writer import UnifiedWriter
 from sentoffers.jobs import BackgroundJobs
 from sentoffers.keys.routes import router as keys_router
 from sentoffers.keys.service import Authenticator
+from sentoffers.offers.routes import router as offers_router
+from sentoffers.search.routes import router as search_router
 from sentoffers.settings import Settings
 from sentoffers.store.db import Database
 
@@ -72,7 +75,16 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     async def health() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    for router in (channels_router, feeds_router, interactions_router, keys_router):
+    routers = (
+        channels_router,
+        feeds_router,
+        interactions_router,
+        offers_router,
+        search_router,
+        error_codes_router,
+        keys_router,
+    )
+    for router in routers:
         app.include_router(router)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
 

@@ -138,8 +138,8 @@ def ensure_open(interaction: Interaction) -> None:
 def append_log(offer: Offer, interaction: Interaction, log: Log, now: datetime) -> Effects:
     """Record a log on an open interaction.
 
-    The log's data updates the interaction's summary and, unless the log is a failure, the
-    offer's last known values. A failure log opens its errors on the offer at once and puts
+    The log's data updates the interaction's summary and the offer's metadata and, unless
+    the log is a failure, the offer's last known values (price, inventory, offer id). A failure log opens its errors on the offer at once and puts
     the offer in Error; an error already open with the same code (and, if unmapped, the same
     description fingerprint) is refreshed, not repeated.
     """
@@ -152,8 +152,9 @@ def append_log(offer: Offer, interaction: Interaction, log: Log, now: datetime) 
     offer.updated_at = now
     if log.type == LogType.SUCCESS:
         interaction.has_success = True
+    _apply_data(offer, log.data, OFFER_METADATA_FIELDS)
     if log.type != LogType.FAILURE:
-        _apply_data(offer, log.data)
+        _apply_data(offer, log.data, OFFER_VALUE_FIELDS)
         return effects
 
     interaction.has_failure = True
@@ -213,23 +214,15 @@ def _unmapped_key(error: LogError | ErrorOccurrence) -> str | None:
     return error.fingerprint or description_fingerprint(error.description or "")
 
 
-OFFER_DATA_FIELDS = (
-    "external_offer_id",
-    "price",
-    "sales_price",
-    "currency",
-    "inventory",
-    "name",
-    "image",
-    "product_id",
-    "brand",
-    "category",
-)
+# What a log says the channel now holds: applied unless the log is a failure.
+OFFER_VALUE_FIELDS = ("external_offer_id", "price", "sales_price", "currency", "inventory")
+# What describes the SKU itself: true whatever happened to the sending.
+OFFER_METADATA_FIELDS = ("name", "image", "product_id", "brand", "category")
 
 
-def _apply_data(offer: Offer, data: LogData) -> None:
+def _apply_data(offer: Offer, data: LogData, fields: tuple[str, ...]) -> None:
     """The offer keeps the last value a connector reported for each field."""
-    for name in OFFER_DATA_FIELDS:
+    for name in fields:
         value = getattr(data, name)
         if value is not None:
             setattr(offer, name, value)

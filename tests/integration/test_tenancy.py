@@ -31,14 +31,31 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", ONE + "/logs/{logId}", None),
     ("POST", "/feeds/{feedId}/skus/{skuId}/interactions/unified", {**INTERACTION, **LOG}),
     ("POST", "/feeds/{feedId}/interactions/unified/batch", [{**INTERACTION, **LOG, "skuId": "1"}]),
+    ("GET", "/offers", None),
+    ("GET", "/feeds/{feedId}/skus/{skuId}", None),
+    ("GET", "/feeds/{feedId}/skus/{skuId}/interactions", None),
+    ("GET", "/unmapped-errors", None),
+    ("GET", "/search/interactions", None),
+    ("GET", "/search/errors", None),
 ]
 ADMIN_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/keys", {"role": "viewer", "accounts": [ACCOUNT]}),
     ("DELETE", "/keys/{appKey}", None),
+    ("POST", "/error-codes", {"id": "SHIP-001", "type": "Shipping", "description": "d"}),
+    ("PUT", "/error-codes/{errorCodeId}", {"type": "Shipping", "description": "d"}),
+    ("DELETE", "/error-codes/{errorCodeId}", None),
+]
+# Global reads: any valid key, no account.
+GLOBAL_READS: list[tuple[str, str, Any]] = [
+    ("GET", "/error-codes", None),
+    ("GET", "/error-codes/{errorCodeId}", None),
 ]
 
 
-ADMIN_ROUTES_CONCRETE = [(m, p.format(appKey="none"), b) for m, p, b in ADMIN_ROUTES]
+ADMIN_ROUTES_CONCRETE = [
+    (m, p.format(appKey="none", errorCodeId="CTLG-001"), b) for m, p, b in ADMIN_ROUTES
+]
+GLOBAL_READS_CONCRETE = [(m, p.format(errorCodeId="CTLG-001"), b) for m, p, b in GLOBAL_READS]
 
 
 def account_routes(ids: dict[str, str]) -> list[tuple[str, str, Any]]:
@@ -55,7 +72,10 @@ def ids(ready: Api) -> dict[str, str]:
 
 
 def test_every_api_route_is_covered_by_the_tenancy_tests(client: TestClient) -> None:
-    covered = {(method, "/api/sent-offers" + path) for method, path, _ in ROUTES + ADMIN_ROUTES}
+    covered = {
+        (method, "/api/sent-offers" + path)
+        for method, path, _ in ROUTES + ADMIN_ROUTES + GLOBAL_READS
+    }
     routes = {
         (method, route.path)
         for route in client.app.routes  # type: ignore[attr-defined]
@@ -81,11 +101,15 @@ def test_a_key_never_sees_another_accounts_data_under_its_own_account(
 ) -> None:
     other = make_api(account=OTHER_ACCOUNT)
     for method, path, body in account_routes(ids):
-        if method != "GET" or path == "/feeds":
+        if method != "GET":
             continue
         response = other.request(method, path, json=body)
-        assert response.status_code == 404, (method, path, response.text)
-    assert other.get("/feeds").json() == []
+        if "{" in path or path.startswith("/feeds/"):
+            assert response.status_code == 404, (method, path, response.text)
+        else:  # lists and searches answer, with nothing of the other account in them
+            assert response.status_code == 200, (method, path, response.text)
+            assert ids["interactionId"] not in response.text, path
+            assert '"skuId":"1"' not in response.text.replace(" ", ""), path
 
 
 def test_a_viewer_reads_but_never_writes(ids: dict[str, str], make_api: Callable[..., Api]) -> None:
@@ -101,7 +125,7 @@ def test_a_viewer_reads_but_never_writes(ids: dict[str, str], make_api: Callable
 def test_missing_or_wrong_credentials_are_unauthorized(
     ids: dict[str, str], client: TestClient, api: Api
 ) -> None:
-    for method, path, body in account_routes(ids) + ADMIN_ROUTES_CONCRETE:
+    for method, path, body in account_routes(ids) + ADMIN_ROUTES_CONCRETE + GLOBAL_READS_CONCRETE:
         bare = client.request(method, f"/api/sent-offers{path}", params={"an": ACCOUNT}, json=body)
         assert bare.status_code == 401, (method, path)
         wrong = api.request(method, path, json=body, headers={"X-VTEX-API-AppToken": "nope"})
@@ -122,6 +146,12 @@ def test_only_admin_keys_manage_keys(api: Api, make_api: Callable[..., Api]) -> 
     assert viewer.get("/feeds").status_code == 200
     assert admin.request("DELETE", f"/keys/{key['appKey']}").status_code == 204
     assert viewer.get("/feeds").status_code == 401
+
+
+def test_error_codes_are_global_reads_for_any_key(make_api: Callable[..., Api]) -> None:
+    viewer = make_api(role=Role.VIEWER, account=OTHER_ACCOUNT)
+    for method, path, _ in GLOBAL_READS_CONCRETE:
+        assert viewer.request(method, path).status_code == 200, path
 
 
 def test_missing_account_is_a_bad_request(api: Api) -> None:

@@ -185,6 +185,20 @@ def test_failure_log_data_is_not_applied_to_offer() -> None:
     assert (offer.inventory, offer.currency, offer.external_offer_id) == (None, None, None)
 
 
+def test_failure_log_still_describes_the_sku() -> None:
+    offer = make_offer(OfferStatus.SYNCED)
+    log = make_log(
+        LogType.FAILURE,
+        errors=(make_error("CTLG-006"),),
+        data=LogData(name="Blue shirt", brand="Acme", category="Shirts", price="1"),
+    )
+
+    append_log(offer, make_interaction(origin=Origin.CATALOG), log, at(1))
+
+    assert (offer.name, offer.brand, offer.category) == ("Blue shirt", "Acme", "Shirts")
+    assert offer.price is None
+
+
 def test_non_failure_log_data_updates_the_offer_last_values() -> None:
     offer = make_offer(OfferStatus.SYNCED)
     interaction = make_interaction(origin=Origin.PRICE)

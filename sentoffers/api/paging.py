@@ -1,0 +1,122 @@
+"""Range paging (``from``/``to``, inclusive, as the contract's searches take them), sorting
+(``field:direction``) and totals that stay cheap on large result sets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import Field
+from sqlalchemy import ColumnElement, Connection, Select, func, select
+
+from sentoffers.api.compat import ReadModel
+from sentoffers.errors import InvalidInput, Problem
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+# Counting stops here: past it, the total says "at least" (``totalIsExact`` false).
+COUNT_CAP = 10_000
+
+FromParam = Annotated[
+    int | None, Query(alias="from", ge=0, le=1_000_000, description="First item (0-based).")
+]
+ToParam = Annotated[
+    int | None,
+    Query(alias="to", ge=0, le=1_000_000, description="Last item, inclusive (at most 100)."),
+]
+SortParam = Annotated[
+    str | None,
+    Query(max_length=64, description="`field:asc` or `field:desc`, e.g. `startDate:desc`."),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.start + self.size - 1
+
+
+def window(start: int | None, end: int | None, *, default: int = DEFAULT_PAGE) -> Window:
+    """The items ``from``..``to`` (inclusive); at most ``MAX_PAGE`` of them."""
+    first = start or 0
+    if end is None:
+        return Window(first, default)
+    if end < first:
+        raise InvalidInput(
+            f"'to' ({end}) must not be before 'from' ({first})", code="invalid_range", field="to"
+        )
+    size = end - first + 1
+    if size > MAX_PAGE:
+        raise InvalidInput(
+            f"a page holds at most {MAX_PAGE} items; asked for {size}",
+            code="invalid_range",
+            field="to",
+        )
+    return Window(first, size)
+
+
+def order_by(
+    sort: str | None,
+    fields: Mapping[str, ColumnElement[Any]],
+    default: str,
+    tiebreak: ColumnElement[Any],
+) -> list[ColumnElement[Any]]:
+    """ORDER BY clauses for ``field:direction``; a stable tiebreak keeps pages disjoint."""
+    text = (sort or default).strip()
+    name, _, direction = text.partition(":")
+    direction = (direction or "asc").strip().lower()
+    problems = []
+    column = fields.get(name.strip())
+    if column is None:
+        problems.append(
+            Problem(
+                "invalid_sort",
+                f"cannot sort by {name!r}; choose one of: {', '.join(sorted(fields))}",
+                "sort",
+            )
+        )
+    if direction not in ("asc", "desc"):
+        problems.append(Problem("invalid_sort", "the direction must be asc or desc", "sort"))
+    if problems:
+        raise InvalidInput.of(problems)
+    assert column is not None
+    if direction == "desc":
+        return [column.desc(), tiebreak.desc()]
+    return [column.asc(), tiebreak.asc()]
+
+
+class Paging(ReadModel):
+    total: int
+    total_is_exact: bool = True
+    from_: int = Field(alias="from")
+    to: int
+
+
+def paging(total: int, exact: bool, win: Window, returned: int) -> Paging:
+    """The range answered: ``to`` is the last item returned (``from`` when none was)."""
+    return Paging(
+        total=total,
+        total_is_exact=exact,
+        from_=win.start,
+        to=max(win.start + returned - 1, win.start),
+    )
+
+
+def count_capped(conn: Connection, query: Select[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows ``query`` has, counting no further than ``cap``."""
+    limited = query.order_by(None).limit(cap + 1).subquery()
+    total = conn.execute(select(func.count()).select_from(limited)).scalar_one()
+    return (cap, False) if total > cap else (int(total), True)
+
+
+def csv_values(value: str | None) -> list[str]:
+    """``a,b, c`` as ``["a", "b", "c"]``; empty or blank is no filter."""
+    if not value:
+        return []
+    return [part.strip() for part in value.split(",") if part.strip()]

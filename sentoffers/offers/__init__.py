@@ -1,0 +1,1 @@
+"""Offers: what sellers look at — status, open errors, why, and what happened."""

@@ -1,0 +1,478 @@
+"""Reading offers: the list with its counts, one offer's details, its interactions.
+
+Only offers of active feeds are ever shown: a deactivated feed's data is hidden, not gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, exists, func, or_, select
+
+from sentoffers.api.paging import Window, count_capped, order_by, paging
+from sentoffers.domain.model import OfferStatus
+from sentoffers.domain.vocabulary import parse_origin
+from sentoffers.errors import InvalidInput, NotFound, Problem
+from sentoffers.interactions.schemas import iso
+from sentoffers.offers.schemas import (
+    ChannelRef,
+    InteractionSummary,
+    InteractionSummaryPage,
+    NewValue,
+    OfferDetails,
+    OfferPage,
+    OfferSummary,
+    OpenError,
+    StatusChangeRead,
+    StatusCounts,
+    UnmappedErrorGroup,
+    UnmappedErrorPage,
+)
+from sentoffers.store.db import Database
+from sentoffers.store.tables import (
+    channels,
+    error_codes,
+    error_occurrences,
+    feeds,
+    interactions,
+    offer_status_counts,
+    offer_status_history,
+    offers,
+    unmapped_errors,
+)
+
+OFFER_SORTS = {
+    "updatedAt": offers.c.updated_at,
+    "createdAt": offers.c.created_at,
+    "skuId": offers.c.sku_id,
+    "name": offers.c.name,
+    "status": offers.c.status,
+}
+INTERACTION_SORTS = {"startDate": interactions.c.start_date, "result": interactions.c.result}
+STATUSES = [s.value for s in OfferStatus]
+
+
+def _statuses(values: Sequence[str]) -> list[str]:
+    wanted = [v.strip().lower() for v in values]
+    wrong = [v for v in wanted if v not in STATUSES]
+    if wrong:
+        raise InvalidInput(
+            f"unknown status {wrong[0]!r}; expected one of: {', '.join(STATUSES)}", field="status"
+        )
+    return wanted
+
+
+def _origins(values: Sequence[str], field: str) -> list[str]:
+    problems, out = [], []
+    for value in values:
+        try:
+            out.append(parse_origin(value).value)
+        except ValueError as error:
+            problems.append(Problem("invalid", str(error), field))
+    if problems:
+        raise InvalidInput.of(problems)
+    return out
+
+
+def _open_errors_of_offer() -> Any:
+    return and_(
+        error_occurrences.c.account == offers.c.account,
+        error_occurrences.c.feed_id == offers.c.feed_id,
+        error_occurrences.c.sku_id == offers.c.sku_id,
+        error_occurrences.c.open.is_(True),
+    )
+
+
+def _visible(account: str) -> Select[Any]:
+    """Offers of the account's active feeds, with their channel."""
+    return (
+        select(offers, channels.c.name.label("channel_name"), channels.c.logo.label("channel_logo"))
+        .join(
+            feeds,
+            and_(
+                feeds.c.account == offers.c.account,
+                feeds.c.feed_id == offers.c.feed_id,
+                feeds.c.active.is_(True),
+            ),
+        )
+        .join(channels, channels.c.id == offers.c.feed_id)
+        .where(offers.c.account == account)
+        # An offer claimed by a write still in flight has no interaction yet.
+        .where(offers.c.last_interaction_id.is_not(None))
+    )
+
+
+def _filtered(
+    query: Select[Any],
+    *,
+    channels_: Sequence[str],
+    origins: Sequence[str],
+    codes: Sequence[str],
+    brand: str | None,
+    category: str | None,
+    q: str | None,
+) -> Select[Any]:
+    if channels_:
+        query = query.where(offers.c.feed_id.in_([c.lower() for c in channels_]))
+    if brand:
+        query = query.where(offers.c.brand == brand)
+    if category:
+        query = query.where(offers.c.category == category)
+    if origins:
+        query = query.where(
+            exists().where(_open_errors_of_offer(), error_occurrences.c.origin.in_(origins))
+        )
+    if codes:
+        upper = [c.upper() for c in codes]
+        query = query.where(
+            exists().where(
+                _open_errors_of_offer(),
+                or_(
+                    error_occurrences.c.error_code_id.in_(upper),
+                    error_occurrences.c.code.in_(codes),
+                ),
+            )
+        )
+    if q:
+        pattern = f"%{_escape_like(q.lower())}%"
+        query = query.where(
+            or_(
+                offers.c.sku_id == q,
+                offers.c.external_offer_id == q,
+                offers.c.feed_id == q.lower(),
+                func.lower(offers.c.name).like(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_offers(
+    db: Database,
+    account: str,
+    *,
+    channels_: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    origins: Sequence[str] = (),
+    codes: Sequence[str] = (),
+    brand: str | None = None,
+    category: str | None = None,
+    q: str | None = None,
+    sort: str | None = None,
+    win: Window,
+) -> OfferPage:
+    wanted_statuses = _statuses(statuses)
+    wanted_origins = _origins(origins, "origin")
+    base = _filtered(
+        _visible(account),
+        channels_=channels_,
+        origins=wanted_origins,
+        codes=codes,
+        brand=brand,
+        category=category,
+        q=q,
+    )
+    page_query = base
+    if wanted_statuses:
+        page_query = page_query.where(offers.c.status.in_(wanted_statuses))
+    ordering = order_by(sort, OFFER_SORTS, "updatedAt:desc", offers.c.sku_id)
+    with db.unit_of_work(write=False) as uow:
+        conn = uow.conn
+        rows = conn.execute(page_query.order_by(*ordering).offset(win.start).limit(win.size)).all()
+        only_channels = not (wanted_origins or codes or brand or category or q)
+        counts = (
+            _counts_from_table(conn, account, channels_)
+            if only_channels
+            else _counts_by_scan(conn, base)
+        )
+        if wanted_statuses:
+            total = sum(getattr(counts, s) for s in wanted_statuses)
+        else:
+            total = counts.synced + counts.sending + counts.error + counts.unavailable
+        error_counts = _open_error_counts(conn, account, rows)
+    items = [_summary(row._mapping, error_counts.get((row.feed_id, row.sku_id), 0)) for row in rows]
+    return OfferPage(items=items, paging=paging(total, True, win, len(items)), counts=counts)
+
+
+def _counts_from_table(conn: Connection, account: str, channels_: Sequence[str]) -> StatusCounts:
+    query = (
+        select(offer_status_counts.c.status, func.sum(offer_status_counts.c.offers))
+        .join(
+            feeds,
+            and_(
+                feeds.c.account == offer_status_counts.c.account,
+                feeds.c.feed_id == offer_status_counts.c.feed_id,
+                feeds.c.active.is_(True),
+            ),
+        )
+        .where(offer_status_counts.c.account == account)
+        .group_by(offer_status_counts.c.status)
+    )
+    if channels_:
+        query = query.where(offer_status_counts.c.feed_id.in_([c.lower() for c in channels_]))
+    return StatusCounts(**{status: int(n or 0) for status, n in conn.execute(query)})
+
+
+def _counts_by_scan(conn: Connection, base: Select[Any]) -> StatusCounts:
+    filtered = base.with_only_columns(offers.c.status).subquery()
+    rows = conn.execute(select(filtered.c.status, func.count()).group_by(filtered.c.status))
+    return StatusCounts(**{status: int(n) for status, n in rows})
+
+
+def _open_error_counts(
+    conn: Connection, account: str, rows: Sequence[Any]
+) -> dict[tuple[str, str], int]:
+    if not rows:
+        return {}
+    keys = {(r.feed_id, r.sku_id) for r in rows}
+    result = conn.execute(
+        select(error_occurrences.c.feed_id, error_occurrences.c.sku_id, func.count())
+        .where(
+            error_occurrences.c.account == account,
+            error_occurrences.c.open.is_(True),
+            error_occurrences.c.feed_id.in_({k[0] for k in keys}),
+            error_occurrences.c.sku_id.in_({k[1] for k in keys}),
+        )
+        .group_by(error_occurrences.c.feed_id, error_occurrences.c.sku_id)
+    )
+    return {(f, s): int(n) for f, s, n in result if (f, s) in keys}
+
+
+def _summary(m: Any, open_error_count: int) -> OfferSummary:
+    return OfferSummary(
+        feed_id=m["feed_id"],
+        sku_id=m["sku_id"],
+        channel=ChannelRef(id=m["feed_id"], name=m["channel_name"], logo=m["channel_logo"]),
+        status=m["status"],
+        name=m["name"],
+        image=m["image"],
+        product_id=m["product_id"],
+        brand=m["brand"],
+        category=m["category"],
+        external_offer_id=m["external_offer_id"],
+        price=m["price"],
+        sales_price=m["sales_price"],
+        currency=m["currency"],
+        inventory=m["inventory"],
+        open_error_count=open_error_count,
+        created_at=iso(m["created_at"]) or "",
+        updated_at=iso(m["updated_at"]) or "",
+    )
+
+
+def _fill_link(link: str | None, account: str, sku_id: str, product_id: str | None) -> str | None:
+    if not link:
+        return link
+    return (
+        link.replace("{accountName}", account)
+        .replace("{skuId}", sku_id)
+        .replace("{productId}", product_id or "")
+    )
+
+
+def get_offer(
+    db: Database, account: str, feed_id: str, sku_id: str, *, history: int = 50, recent: int = 10
+) -> OfferDetails:
+    feed_id = feed_id.lower()
+    with db.unit_of_work(write=False) as uow:
+        conn = uow.conn
+        row = conn.execute(
+            _visible(account).where(offers.c.feed_id == feed_id, offers.c.sku_id == sku_id)
+        ).first()
+        if row is None:
+            raise NotFound(
+                f"no offer for SKU {sku_id!r} in feed {feed_id!r} (or the feed is deactivated)",
+                field="skuId",
+            )
+        errors = conn.execute(
+            select(
+                error_occurrences,
+                error_codes.c.type.label("code_type"),
+                error_codes.c.solution_text,
+                error_codes.c.solution_link,
+            )
+            .outerjoin(error_codes, error_codes.c.id == error_occurrences.c.error_code_id)
+            .where(
+                error_occurrences.c.account == account,
+                error_occurrences.c.feed_id == feed_id,
+                error_occurrences.c.sku_id == sku_id,
+                error_occurrences.c.open.is_(True),
+            )
+            .order_by(error_occurrences.c.date, error_occurrences.c.id)
+        ).all()
+        changes = conn.execute(
+            select(offer_status_history)
+            .where(
+                offer_status_history.c.account == account,
+                offer_status_history.c.feed_id == feed_id,
+                offer_status_history.c.sku_id == sku_id,
+            )
+            .order_by(offer_status_history.c.changed_at.desc(), offer_status_history.c.id.desc())
+            .limit(history)
+        ).all()
+        recent_rows = conn.execute(
+            _offer_interactions(account, feed_id, sku_id)
+            .order_by(interactions.c.start_date.desc(), interactions.c.id.desc())
+            .limit(recent)
+        ).all()
+    m = row._mapping
+    summary = _summary(m, len(errors))
+    return OfferDetails(
+        **summary.model_dump(),
+        open_errors=[
+            OpenError(
+                code=e.code,
+                error_code_id=e.error_code_id,
+                external_code=e.external_code,
+                title=e.title,
+                description=e.description,
+                origin=e.origin,
+                closable_origins=list(e.closable_origins or ()),
+                date=iso(e.date) or "",
+                interaction_id=e.interaction_id,
+                log_id=e.log_id,
+                type=e.code_type,
+                solution_text=e.solution_text,
+                solution_link=_fill_link(e.solution_link, account, sku_id, m["product_id"]),
+            )
+            for e in errors
+        ],
+        status_history=[
+            StatusChangeRead(
+                from_status=c.from_status,
+                to_status=c.to_status,
+                reason=c.reason,
+                changed_at=iso(c.changed_at) or "",
+                interaction_id=c.interaction_id,
+                log_id=c.log_id,
+            )
+            for c in changes
+        ],
+        interactions=[_interaction_summary(r._mapping) for r in recent_rows],
+    )
+
+
+def _offer_interactions(account: str, feed_id: str, sku_id: str) -> Select[Any]:
+    return select(interactions).where(
+        interactions.c.account == account,
+        interactions.c.feed_id == feed_id,
+        interactions.c.sku_id == sku_id,
+    )
+
+
+def _interaction_summary(m: Any) -> InteractionSummary:
+    data = m["data"] or {}
+    new_value = {
+        key: data[key]
+        for key in ("price", "salesPrice", "currency", "inventory", "status")
+        if key in data
+    }
+    return InteractionSummary(
+        id=m["id"],
+        start_date=iso(m["start_date"]) or "",
+        closed_at=iso(m["closed_at"]),
+        source=m["source"],
+        origin=m["origin"],
+        context=m["context"],
+        state=m["state"],
+        result=m["result"],
+        log_count=m["log_count"],
+        new_value=NewValue.model_validate(new_value) if new_value else None,
+    )
+
+
+def list_offer_interactions(
+    db: Database,
+    account: str,
+    feed_id: str,
+    sku_id: str,
+    *,
+    origins: Sequence[str] = (),
+    results: Sequence[str] = (),
+    sort: str | None = None,
+    win: Window,
+) -> InteractionSummaryPage:
+    feed_id = feed_id.lower()
+    wanted_origins = _origins(origins, "origin")
+    wanted_results = [r.strip().lower() for r in results]
+    known = {"processing", "success", "failure", "notification"}
+    if any(r not in known for r in wanted_results):
+        raise InvalidInput(
+            f"unknown result; expected one of: {', '.join(sorted(known))}", field="result"
+        )
+    query = _offer_interactions(account, feed_id, sku_id)
+    if wanted_origins:
+        query = query.where(interactions.c.origin.in_(wanted_origins))
+    if wanted_results:
+        query = query.where(interactions.c.result.in_(wanted_results))
+    with db.unit_of_work(write=False) as uow:
+        conn = uow.conn
+        visible = conn.execute(
+            _visible(account)
+            .with_only_columns(offers.c.sku_id)
+            .where(offers.c.feed_id == feed_id, offers.c.sku_id == sku_id)
+        ).first()
+        if visible is None:
+            raise NotFound(f"no offer for SKU {sku_id!r} in feed {feed_id!r}", field="skuId")
+        ordering = order_by(sort, INTERACTION_SORTS, "startDate:desc", interactions.c.id)
+        rows = conn.execute(query.order_by(*ordering).offset(win.start).limit(win.size)).all()
+        total, exact = count_capped(conn, query)
+    items = [_interaction_summary(r._mapping) for r in rows]
+    return InteractionSummaryPage(items=items, paging=paging(total, exact, win, len(items)))
+
+
+UNMAPPED_SORTS = {
+    "occurrences": unmapped_errors.c.occurrences,
+    "lastSeen": unmapped_errors.c.last_seen,
+    "firstSeen": unmapped_errors.c.first_seen,
+}
+
+
+def list_unmapped(
+    db: Database, account: str, *, sort: str | None = None, win: Window
+) -> UnmappedErrorPage:
+    """Unmapped errors grouped by the fingerprint of their description, to codify later."""
+    query = select(unmapped_errors).where(unmapped_errors.c.account == account)
+    ordering = order_by(sort, UNMAPPED_SORTS, "occurrences:desc", unmapped_errors.c.fingerprint)
+    with db.unit_of_work(write=False) as uow:
+        conn = uow.conn
+        rows = conn.execute(query.order_by(*ordering).offset(win.start).limit(win.size)).all()
+        total, exact = count_capped(conn, query)
+        affected: dict[str, int] = {}
+        if rows:
+            pairs = (
+                select(
+                    error_occurrences.c.fingerprint,
+                    error_occurrences.c.feed_id,
+                    error_occurrences.c.sku_id,
+                )
+                .where(
+                    error_occurrences.c.account == account,
+                    error_occurrences.c.fingerprint.in_([r.fingerprint for r in rows]),
+                )
+                .distinct()
+                .subquery()
+            )
+            affected = {
+                fp: int(n)
+                for fp, n in conn.execute(
+                    select(pairs.c.fingerprint, func.count()).group_by(pairs.c.fingerprint)
+                )
+            }
+    items = [
+        UnmappedErrorGroup(
+            fingerprint=r.fingerprint,
+            sample_code=r.sample_code,
+            sample_description=r.sample_description,
+            occurrences=r.occurrences,
+            first_seen=iso(r.first_seen) or "",
+            last_seen=iso(r.last_seen) or "",
+            offers_affected=affected.get(r.fingerprint, 0),
+        )
+        for r in rows
+    ]
+    return UnmappedErrorPage(items=items, paging=paging(total, exact, win, len(items)))

@@ -1,0 +1,1 @@
+"""The contract's searches: interactions with their logs, and errors."""

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from sentoffers.api.compat import ReadModel
+from sentoffers.api.paging import Paging
+from sentoffers.error_codes.schemas import ErrorCodeRead
+from sentoffers.interactions.schemas import InteractionRead
+
+
+class InteractionSearchPage(ReadModel):
+    items: list[InteractionRead]
+    paging: Paging
+
+
+class ErrorCodeCount(ErrorCodeRead):
+    open_errors: int | None = None
+    offers_affected: int | None = None
+
+
+class ErrorSearchPage(ReadModel):
+    items: list[ErrorCodeCount]
+    paging: Paging

@@ -1,0 +1,275 @@
+"""Search Interactions and their Logs; Search Errors."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+
+from sentoffers.api.paging import Window, count_capped, order_by, paging
+from sentoffers.domain.vocabulary import parse_date, parse_origin
+from sentoffers.error_codes.service import all_codes
+from sentoffers.errors import InvalidInput, Problem
+from sentoffers.interactions.schemas import InteractionRead, LogRead
+from sentoffers.interactions.views import interaction_fields, log_row_view
+from sentoffers.search.schemas import ErrorCodeCount, ErrorSearchPage, InteractionSearchPage
+from sentoffers.store import codec
+from sentoffers.store.db import Database
+from sentoffers.store.tables import error_occurrences, feeds, interactions, logs, offers
+
+RESULTS = ("processing", "success", "failure", "notification")
+SEARCH_SORTS = {
+    "startDate": interactions.c.start_date,
+    "closedAt": interactions.c.closed_at,
+    "result": interactions.c.result,
+    "origin": interactions.c.origin,
+    "skuId": interactions.c.sku_id,
+}
+
+
+def _active_feed() -> Any:
+    return exists().where(
+        feeds.c.account == interactions.c.account,
+        feeds.c.feed_id == interactions.c.feed_id,
+        feeds.c.active.is_(True),
+    )
+
+
+def _offer_of_interaction() -> Any:
+    return and_(
+        offers.c.account == interactions.c.account,
+        offers.c.feed_id == interactions.c.feed_id,
+        offers.c.sku_id == interactions.c.sku_id,
+    )
+
+
+def _dates(from_date: str | None, to_date: str | None) -> tuple[datetime | None, datetime | None]:
+    problems: list[Problem] = []
+    parsed: list[datetime | None] = []
+    for field, value in (("fromDate", from_date), ("toDate", to_date)):
+        if not value:
+            parsed.append(None)
+            continue
+        try:
+            parsed.append(parse_date(value))
+        except ValueError as error:
+            problems.append(Problem("invalid", str(error), field))
+            parsed.append(None)
+    if problems:
+        raise InvalidInput.of(problems)
+    return parsed[0], parsed[1]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_interactions(
+    db: Database,
+    account: str,
+    *,
+    channels_: Sequence[str] = (),
+    brand: str | None = None,
+    category: str | None = None,
+    scopes: Sequence[str] = (),
+    results: Sequence[str] = (),
+    from_date: str | None = None,
+    to_date: str | None = None,
+    q: str | None = None,
+    sort: str | None = None,
+    win: Window,
+) -> InteractionSearchPage:
+    """Interactions of the account's active feeds, newest first, each with its logs."""
+    problems: list[Problem] = []
+    origins = []
+    for scope in scopes:
+        try:
+            origins.append(parse_origin(scope).value)
+        except ValueError as error:
+            problems.append(Problem("invalid", str(error), "scope"))
+    wanted_results = [r.lower() for r in results]
+    if any(r not in RESULTS for r in wanted_results):
+        problems.append(
+            Problem("invalid", f"unknown result; expected one of: {', '.join(RESULTS)}", "result")
+        )
+    try:
+        start, end = _dates(from_date, to_date)
+    except InvalidInput as error:
+        problems.extend(error.problems)
+        start = end = None
+    if problems:
+        raise InvalidInput.of(problems)
+
+    query: Select[Any] = select(interactions).where(
+        interactions.c.account == account, _active_feed()
+    )
+    if channels_:
+        query = query.where(interactions.c.feed_id.in_([c.lower() for c in channels_]))
+    if origins:
+        query = query.where(interactions.c.origin.in_(origins))
+    if wanted_results:
+        query = query.where(interactions.c.result.in_(wanted_results))
+    if start is not None:
+        query = query.where(interactions.c.start_date >= start)
+    if end is not None:
+        query = query.where(interactions.c.start_date <= end)
+    if brand or category:
+        offer_filter = [_offer_of_interaction()]
+        if brand:
+            offer_filter.append(offers.c.brand == brand)
+        if category:
+            offer_filter.append(offers.c.category == category)
+        query = query.where(exists().where(*offer_filter))
+    if q:
+        pattern = f"%{_escape_like(q.lower())}%"
+        query = query.where(
+            or_(
+                interactions.c.sku_id == q,
+                exists().where(
+                    _offer_of_interaction(),
+                    or_(
+                        offers.c.external_offer_id == q,
+                        func.lower(offers.c.name).like(pattern, escape="\\"),
+                    ),
+                ),
+                exists().where(
+                    logs.c.account == interactions.c.account,
+                    logs.c.interaction_id == interactions.c.id,
+                    func.lower(logs.c.description).like(pattern, escape="\\"),
+                ),
+            )
+        )
+    ordering = order_by(sort, SEARCH_SORTS, "startDate:desc", interactions.c.id)
+    with db.unit_of_work(write=False) as uow:
+        conn = uow.conn
+        rows = conn.execute(query.order_by(*ordering).offset(win.start).limit(win.size)).all()
+        total, exact = count_capped(conn, query)
+        by_interaction: dict[str, list[LogRead]] = defaultdict(list)
+        if rows:
+            log_rows = conn.execute(
+                select(logs)
+                .where(logs.c.account == account, logs.c.interaction_id.in_([r.id for r in rows]))
+                .order_by(logs.c.date, logs.c.seq)
+            )
+            for log in log_rows:
+                by_interaction[log.interaction_id].append(log_row_view(log._mapping))
+    items = [
+        InteractionRead(
+            **interaction_fields(
+                account, codec.interaction_from_row(r._mapping), by_interaction.get(r.id, [])
+            )
+        )
+        for r in rows
+    ]
+    return InteractionSearchPage(items=items, paging=paging(total, exact, win, len(items)))
+
+
+ERROR_SORTS = ("id", "type", "openErrors", "offersAffected")
+
+
+def search_errors(
+    db: Database,
+    account: str,
+    *,
+    q: str | None = None,
+    error_category: str | None = None,
+    channels_: Sequence[str] = (),
+    brand: str | None = None,
+    category: str | None = None,
+    sort: str | None = None,
+    win: Window,
+) -> ErrorSearchPage:
+    """The error-code list; with channels, brand or category, the codes open on those offers.
+
+    Narrowed by offers, each code carries how many errors are open with it and on how many
+    offers of the account's active feeds.
+    """
+    narrowed = bool(channels_ or brand or category)
+    with db.unit_of_work(write=False) as uow:
+        codes = all_codes(uow.conn)
+        counts: dict[str, tuple[int, int]] = {}
+        if narrowed:
+            query = (
+                select(
+                    error_occurrences.c.error_code_id,
+                    func.count(),
+                    func.count(
+                        func.distinct(
+                            error_occurrences.c.sku_id + "\x1f" + error_occurrences.c.feed_id
+                        )
+                    ),
+                )
+                .join(
+                    feeds,
+                    and_(
+                        feeds.c.account == error_occurrences.c.account,
+                        feeds.c.feed_id == error_occurrences.c.feed_id,
+                        feeds.c.active.is_(True),
+                    ),
+                )
+                .where(error_occurrences.c.account == account, error_occurrences.c.open.is_(True))
+                .group_by(error_occurrences.c.error_code_id)
+            )
+            if channels_:
+                query = query.where(error_occurrences.c.feed_id.in_([c.lower() for c in channels_]))
+            if brand or category:
+                query = query.join(
+                    offers,
+                    and_(
+                        offers.c.account == error_occurrences.c.account,
+                        offers.c.feed_id == error_occurrences.c.feed_id,
+                        offers.c.sku_id == error_occurrences.c.sku_id,
+                    ),
+                )
+                if brand:
+                    query = query.where(offers.c.brand == brand)
+                if category:
+                    query = query.where(offers.c.category == category)
+            counts = {code: (int(n), int(o)) for code, n, o in uow.conn.execute(query)}
+    items = []
+    needle = (q or "").strip().lower()
+    wanted_type = (error_category or "").strip().lower()
+    for code in codes:
+        if needle and not any(
+            needle in (value or "").lower() for value in (code.id, code.type, code.description)
+        ):
+            continue
+        if wanted_type and code.type.lower() != wanted_type:
+            continue
+        if narrowed and code.id not in counts:
+            continue
+        n, affected = counts.get(code.id, (0, 0))
+        items.append(
+            ErrorCodeCount(
+                **code.model_dump(),
+                open_errors=n if narrowed else None,
+                offers_affected=affected if narrowed else None,
+            )
+        )
+    items = _sort_codes(items, sort, narrowed)
+    page = items[win.start : win.start + win.size]
+    return ErrorSearchPage(items=page, paging=paging(len(items), True, win, len(page)))
+
+
+def _sort_codes(
+    items: list[ErrorCodeCount], sort: str | None, narrowed: bool
+) -> list[ErrorCodeCount]:
+    text = (sort or ("openErrors:desc" if narrowed else "id:asc")).strip()
+    name, _, direction = text.partition(":")
+    direction = (direction or "asc").lower()
+    if name not in ERROR_SORTS or direction not in ("asc", "desc"):
+        raise InvalidInput(
+            f"cannot sort by {text!r}; choose one of {', '.join(ERROR_SORTS)} with :asc or :desc",
+            code="invalid_sort",
+            field="sort",
+        )
+    keys = {
+        "id": lambda c: c.id,
+        "type": lambda c: (c.type.lower(), c.id),
+        "openErrors": lambda c: (c.open_errors or 0, c.id),
+        "offersAffected": lambda c: (c.offers_affected or 0, c.id),
+    }
+    return sorted(items, key=keys[name], reverse=direction == "desc")
