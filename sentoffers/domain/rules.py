@@ -139,10 +139,12 @@ def append_log(offer: Offer, interaction: Interaction, log: Log, now: datetime) 
     """Record a log on an open interaction.
 
     The log's data updates the interaction's summary and the offer's metadata and, unless
-    the log is a failure, the offer's last known values (price, inventory, offer id). A failure log opens its errors on the offer at once and puts
-    the offer in Error; an error already open with the same code (and, if unmapped, the same
-    description fingerprint) is refreshed, not repeated.
+    the log is a failure, the offer's last known values (price, inventory, offer id). A
+    failure log opens its errors on the offer at once and puts the offer in Error; an error
+    already open with the same code (and, if unmapped, the same description fingerprint) is
+    refreshed, not repeated.
     """
+
     ensure_open(interaction)
     effects = Effects()
     interaction.last_log_id = log.id

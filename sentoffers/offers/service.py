@@ -30,6 +30,7 @@ from sentoffers.offers.schemas import (
     UnmappedErrorPage,
 )
 from sentoffers.store.db import Database
+from sentoffers.store.dialect import offer_text_matches
 from sentoffers.store.tables import (
     channels,
     error_codes,
@@ -106,6 +107,7 @@ def _visible(account: str) -> Select[Any]:
 def _filtered(
     query: Select[Any],
     *,
+    dialect: str,
     channels_: Sequence[str],
     origins: Sequence[str],
     codes: Sequence[str],
@@ -135,20 +137,8 @@ def _filtered(
             )
         )
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
-        query = query.where(
-            or_(
-                offers.c.sku_id == q,
-                offers.c.external_offer_id == q,
-                offers.c.feed_id == q.lower(),
-                func.lower(offers.c.name).like(pattern, escape="\\"),
-            )
-        )
+        query = query.where(offer_text_matches(dialect, q, offers.c.search_text))
     return query
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_offers(
@@ -169,6 +159,7 @@ def list_offers(
     wanted_origins = _origins(origins, "origin")
     base = _filtered(
         _visible(account),
+        dialect=db.engine.dialect.name,
         channels_=channels_,
         origins=wanted_origins,
         codes=codes,

@@ -18,6 +18,7 @@ from sentoffers.interactions.views import interaction_fields, log_row_view
 from sentoffers.search.schemas import ErrorCodeCount, ErrorSearchPage, InteractionSearchPage
 from sentoffers.store import codec
 from sentoffers.store.db import Database
+from sentoffers.store.dialect import escape_like, offer_text_matches
 from sentoffers.store.tables import error_occurrences, feeds, interactions, logs, offers
 
 RESULTS = ("processing", "success", "failure", "notification")
@@ -61,10 +62,6 @@ def _dates(from_date: str | None, to_date: str | None) -> tuple[datetime | None,
     if problems:
         raise InvalidInput.of(problems)
     return parsed[0], parsed[1]
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def search_interactions(
@@ -124,16 +121,13 @@ def search_interactions(
             offer_filter.append(offers.c.category == category)
         query = query.where(exists().where(*offer_filter))
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = f"%{escape_like(q.lower())}%"
         query = query.where(
             or_(
                 interactions.c.sku_id == q,
                 exists().where(
                     _offer_of_interaction(),
-                    or_(
-                        offers.c.external_offer_id == q,
-                        func.lower(offers.c.name).like(pattern, escape="\\"),
-                    ),
+                    offer_text_matches(db.engine.dialect.name, q, offers.c.search_text),
                 ),
                 exists().where(
                     logs.c.account == interactions.c.account,

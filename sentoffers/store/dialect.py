@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import ColumnElement, Connection, Table, column, literal_column, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -41,3 +41,30 @@ def upsert_rows(
         values = {name: stmt.excluded[name] for name in update}
     keys = [column.name for column in table.primary_key.columns]
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=values), list(rows))
+
+
+_offers_search = table("offers_search", column("rowid"), column("search_text"))
+
+
+def escape_like(text: str) -> str:
+    """``text`` with LIKE's wildcards taken literally (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def offer_text_matches(dialect: str, text: str, search_text: Any) -> ColumnElement[bool]:
+    """Offers whose search text (feed, SKU, offer id, name) holds ``text``, through an index.
+
+    PostgreSQL: LIKE served by the pg_trgm GIN index. SQLite: the FTS5 trigram table, asked
+    with a quoted phrase (a substring match that takes every character literally); under
+    three characters trigrams cannot help and the search text is scanned.
+    """
+    needle = text.strip().lower()
+    pattern = f"%{escape_like(needle)}%"
+    if dialect != "sqlite" or len(needle) < 3:
+        matches: ColumnElement[bool] = search_text.like(pattern, escape="\\")
+        return matches
+    phrase = '"' + needle.replace('"', '""') + '"'
+    matching = select(_offers_search.c.rowid).where(
+        literal_column("offers_search").op("MATCH")(phrase)
+    )
+    return literal_column("offers.rowid").in_(matching)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Computed,
     DateTime,
     Dialect,
     Index,
@@ -48,6 +49,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
 
+
+SEARCH_TEXT_SQL = (
+    "lower(feed_id || ' ' || sku_id || ' ' || coalesce(external_offer_id, '') || ' ' "
+    "|| coalesce(name, ''))"
+)
 
 metadata = MetaData(
     naming_convention={
@@ -130,6 +136,9 @@ offers = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # When the catalog was last asked for the offer's name, image, brand and category.
     Column("metadata_checked_at", UTCDateTime),
+    # What the search box matches, kept by the database itself; indexed by trigrams
+    # (pg_trgm on PostgreSQL, an FTS5 trigram table on SQLite: see migration 0003).
+    Column("search_text", Text, Computed(SEARCH_TEXT_SQL)),
     Index("ix_offers_account_status", "account", "status", "updated_at"),
     Index("ix_offers_account_feed_status", "account", "feed_id", "status", "updated_at"),
     Index("ix_offers_account_updated", "account", "updated_at"),

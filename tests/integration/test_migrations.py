@@ -7,13 +7,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from sentoffers.store.db import Database
-from sentoffers.store.migrations import downgrade, upgrade
+from sentoffers.store.migrations import downgrade, include_object, upgrade
 from sentoffers.store.tables import metadata
 
 
 def test_migrated_schema_matches_the_declared_tables(db: Database) -> None:
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
+        diff = compare_metadata(context, metadata)
     assert diff == []
 
 
