@@ -145,6 +145,13 @@ offers = Table(
     Index("ix_offers_account_brand", "account", "brand"),
     Index("ix_offers_account_category", "account", "category"),
     Index("ix_offers_account_external", "account", "external_offer_id"),
+    # The catalog lookup's queue: offers still without a name.
+    Index(
+        "ix_offers_metadata_pending",
+        "metadata_checked_at",
+        sqlite_where=text("name IS NULL"),
+        postgresql_where=text("name IS NULL"),
+    ),
 )
 
 # How many offers each feed has in each status, kept with every status change, so the
