@@ -168,5 +168,31 @@ def close_idle(database_url: DatabaseUrl = None) -> None:
     typer.echo(f"closed {closed} idle interaction(s)")
 
 
+@app.command()
+def purge(
+    database_url: DatabaseUrl = None,
+    retention_days: Annotated[
+        float | None,
+        typer.Option(
+            help="Keep logs and closed interactions this many days (default 10; "
+            "also SENTOFFERS_RETENTION_DAYS).",
+        ),
+    ] = None,
+) -> None:
+    """Delete logs and closed interactions older than the retention period."""
+    from sentoffers.retention import purge_expired
+
+    if retention_days is not None and retention_days <= 0:
+        typer.echo("error: --retention-days must be more than 0", err=True)
+        raise typer.Exit(2)
+    settings = _settings(database_url, retention_days=retention_days)
+    db = open_database(settings)
+    try:
+        report = purge_expired(db, settings.retention, chunk_rows=settings.purge_chunk_rows)
+    finally:
+        db.dispose()
+    typer.echo(report.describe())
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

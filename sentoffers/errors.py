@@ -6,6 +6,7 @@ ServiceError
 ├── Forbidden      403
 ├── NotFound       404
 ├── Conflict       409
+├── Gone           410  (e.g. an interaction whose details were purged)
 └── PayloadTooLarge 413
 """
 
@@ -65,6 +66,11 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     status_code = 409
     default_code = "conflict"
+
+
+class Gone(ServiceError):
+    status_code = 410
+    default_code = "gone"
 
 
 class PayloadTooLarge(ServiceError):

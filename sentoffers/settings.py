@@ -22,9 +22,21 @@ class Settings(BaseSettings):
     idle_timeout_hours: float = Field(default=24.0, gt=0)
     idle_sweep_seconds: float = Field(default=300.0, gt=0)
     retention_days: float = Field(default=10.0, gt=0)
+    purge_every_seconds: float = Field(default=3600.0, gt=0)
+    purge_chunk_rows: int = Field(default=5000, gt=0)
     auth_cache_seconds: float = Field(default=30.0, ge=0)
     db_pool_size: int = Field(default=10, gt=0)
     background_jobs: bool = True
+    # Offer metadata from the VTEX Catalog; off while no base URL is set. `{account}` in the
+    # URL is replaced by the offer's account.
+    catalog_base_url: str | None = Field(default=None, pattern=r"^(https?://\S+)?$")
+    catalog_app_key: str | None = None
+    catalog_app_token: str | None = None
+    catalog_interval_seconds: float = Field(default=30.0, gt=0)
+    catalog_batch_size: int = Field(default=100, gt=0)
+    catalog_concurrency: int = Field(default=4, gt=0, le=64)
+    catalog_timeout_seconds: float = Field(default=5.0, gt=0)
+    catalog_retry_seconds: float = Field(default=3600.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -41,3 +53,7 @@ class Settings(BaseSettings):
     @property
     def retention(self) -> timedelta:
         return timedelta(days=self.retention_days)
+
+    @property
+    def catalog_retry(self) -> timedelta:
+        return timedelta(seconds=self.catalog_retry_seconds)

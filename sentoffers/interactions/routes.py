@@ -67,7 +67,12 @@ def get_interaction(
 ) -> InteractionRead:
     """The interaction with its logs in timeline order."""
     return service.get_interaction(
-        request.app.state.db, tenant.account, feed_id, sku_id, interaction_id
+        request.app.state.db,
+        tenant.account,
+        feed_id,
+        sku_id,
+        interaction_id,
+        retention=request.app.state.settings.retention,
     )
 
 
@@ -128,7 +133,13 @@ def get_log(
     request: Request,
 ) -> LogRead:
     return service.get_log(
-        request.app.state.db, tenant.account, feed_id, sku_id, interaction_id, log_id
+        request.app.state.db,
+        tenant.account,
+        feed_id,
+        sku_id,
+        interaction_id,
+        log_id,
+        retention=request.app.state.settings.retention,
     )
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, select
 
+from sentoffers import retention as retention_rules
 from sentoffers.api.errors import validation_problems
 from sentoffers.domain import rules
 from sentoffers.domain.ids import normalize_id
@@ -199,8 +200,18 @@ def create_log(
 
 
 def get_interaction(
-    db: Database, account: str, feed_id: str, sku_id: str, interaction_id: str
+    db: Database,
+    account: str,
+    feed_id: str,
+    sku_id: str,
+    interaction_id: str,
+    *,
+    retention: timedelta,
 ) -> InteractionRead:
+    """The interaction with its logs; 410 if the offer still names it but it was purged.
+
+    ``retention`` words the 410's message for details that expired.
+    """
     feed_id, interaction_id = feed_id.lower(), normalize_id(interaction_id)
     with db.unit_of_work(write=False) as uow:
         require_visible(uow.conn, account, feed_id)
@@ -213,6 +224,10 @@ def get_interaction(
             )
         ).first()
         if row is None:
+            if retention_rules.is_expired_interaction(
+                uow.conn, account, feed_id, sku_id, interaction_id
+            ):
+                raise retention_rules.interaction_expired(interaction_id, retention)
             raise NotFound(
                 f"interaction {interaction_id!r} does not exist for SKU {sku_id!r} "
                 f"in feed {feed_id!r}",
@@ -229,8 +244,16 @@ def get_interaction(
 
 
 def get_log(
-    db: Database, account: str, feed_id: str, sku_id: str, interaction_id: str, log_id: str
+    db: Database,
+    account: str,
+    feed_id: str,
+    sku_id: str,
+    interaction_id: str,
+    log_id: str,
+    *,
+    retention: timedelta,
 ) -> LogRead:
+    """One log; 410 if its interaction was purged but the offer still names it."""
     feed_id = feed_id.lower()
     with db.unit_of_work(write=False) as uow:
         require_visible(uow.conn, account, feed_id)
@@ -243,6 +266,10 @@ def get_log(
                 logs.c.sku_id == sku_id,
             )
         ).first()
+        if row is None and retention_rules.is_expired_interaction(
+            uow.conn, account, feed_id, sku_id, normalize_id(interaction_id)
+        ):
+            raise retention_rules.interaction_expired(normalize_id(interaction_id), retention)
     if row is None:
         raise NotFound(
             f"log {log_id!r} does not exist in interaction {interaction_id!r}", field="logId"

@@ -192,6 +192,14 @@ interactions = Table(
     Index(
         "ix_interactions_feed_origin_result", "account", "feed_id", "origin", "result", "start_date"
     ),
+    # The purge takes each account's closed interactions by age.
+    Index(
+        "ix_interactions_closed",
+        "account",
+        "closed_at",
+        sqlite_where=text("state = 'closed'"),
+        postgresql_where=text("state = 'closed'"),
+    ),
     # Only open interactions are swept for idleness; the partial index stays small.
     Index(
         "ix_interactions_open_activity",
