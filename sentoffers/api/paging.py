@@ -67,7 +67,10 @@ def order_by(
     default: str,
     tiebreak: ColumnElement[Any],
 ) -> list[ColumnElement[Any]]:
-    """ORDER BY clauses for ``field:direction``; a stable tiebreak keeps pages disjoint."""
+    """ORDER BY clauses for ``field:direction``; a stable tiebreak keeps pages disjoint.
+
+    Missing values sort last in either direction, the same on every store.
+    """
     text = (sort or default).strip()
     name, _, direction = text.partition(":")
     direction = (direction or "asc").strip().lower()
@@ -87,8 +90,8 @@ def order_by(
         raise InvalidInput.of(problems)
     assert column is not None
     if direction == "desc":
-        return [column.desc(), tiebreak.desc()]
-    return [column.asc(), tiebreak.asc()]
+        return [column.desc().nulls_last(), tiebreak.desc()]
+    return [column.asc().nulls_last(), tiebreak.asc()]
 
 
 class Paging(ReadModel):

@@ -132,7 +132,7 @@ def _filtered(
                 _open_errors_of_offer(),
                 or_(
                     error_occurrences.c.error_code_id.in_(upper),
-                    error_occurrences.c.code.in_(codes),
+                    func.upper(error_occurrences.c.code).in_(upper),
                 ),
             )
         )
@@ -440,6 +440,14 @@ def list_unmapped(
                     error_occurrences.c.fingerprint,
                     error_occurrences.c.feed_id,
                     error_occurrences.c.sku_id,
+                )
+                .join(
+                    feeds,
+                    and_(
+                        feeds.c.account == error_occurrences.c.account,
+                        feeds.c.feed_id == error_occurrences.c.feed_id,
+                        feeds.c.active.is_(True),
+                    ),
                 )
                 .where(
                     error_occurrences.c.account == account,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -64,6 +64,11 @@ def _dates(from_date: str | None, to_date: str | None) -> tuple[datetime | None,
     return parsed[0], parsed[1]
 
 
+def _is_day(value: str | None) -> bool:
+    text = (value or "").strip()
+    return len(text) == 10 and text[4] == "-"
+
+
 def search_interactions(
     db: Database,
     account: str,
@@ -112,7 +117,10 @@ def search_interactions(
     if start is not None:
         query = query.where(interactions.c.start_date >= start)
     if end is not None:
-        query = query.where(interactions.c.start_date <= end)
+        if _is_day(to_date):  # a day given alone means the whole of that day
+            query = query.where(interactions.c.start_date < end + timedelta(days=1))
+        else:
+            query = query.where(interactions.c.start_date <= end)
     if brand or category:
         offer_filter = [_offer_of_interaction()]
         if brand:

@@ -328,7 +328,7 @@ class PostgresServer:
                 "--no-sync",
                 "-E",
                 "UTF8",
-                "--locale=C",
+                "--locale=C.UTF-8",
             ],
             cwd=tmpdir,
         )
