@@ -109,11 +109,15 @@ def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
-    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    components = schema.setdefault("components", {})
+    components["securitySchemes"] = SECURITY_SCHEMES
     for path, operations in schema["paths"].items():
-        if not path.startswith("/api/sent-offers"):
-            continue
         for operation in operations.values():
-            operation["security"] = [{"appKey": [], "appToken": []}, {"vtexIdToken": []}]
+            # Invalid input answers 400 (install_error_handlers), never FastAPI's 422.
+            operation.get("responses", {}).pop("422", None)
+            if path.startswith("/api/sent-offers"):
+                operation["security"] = [{"appKey": [], "appToken": []}, {"vtexIdToken": []}]
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.get("schemas", {}).pop(unused, None)
     app.openapi_schema = schema
     return schema

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
+from sentoffers.api.errors import ERROR_RESPONSES
 from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
 from sentoffers.domain.vocabulary import (
     parse_context,
@@ -118,8 +119,9 @@ class ReadModel(BaseModel):
 
 
 class ContractRoute(APIRoute):
-    """Every route of the API answers without null values."""
+    """Every route of the API answers without null values, and documents its error answers."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         kwargs["response_model_exclude_none"] = True
+        kwargs["responses"] = {**ERROR_RESPONSES, **(kwargs.get("responses") or {})}
         super().__init__(path, endpoint, **kwargs)

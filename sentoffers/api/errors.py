@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
@@ -27,6 +28,34 @@ _STATUS_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+
+
+class ProblemBody(BaseModel):
+    code: str
+    message: str
+    field: str | None
+
+
+class ErrorBody(BaseModel):
+    """What every error answers: each problem found, with its code and field."""
+
+    errors: list[ProblemBody]
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid input: every problem found is listed",
+    401: "Credentials are missing or wrong",
+    403: "The credentials do not give access to this account or operation",
+    404: "No such resource",
+    409: "Conflicts with the resource's current state",
+    410: "The resource's details were purged",
+    413: "The request body is over the limit",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in _ERROR_DESCRIPTIONS.items()
+}
+"""The error answers documented on every route (``ContractRoute``)."""
 
 
 def render(problems: Sequence[Problem]) -> dict[str, Any]:

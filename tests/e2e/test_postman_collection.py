@@ -12,13 +12,18 @@ How the harness runs it (see DESIGN.md, "Notes on the official contract"):
 3. A copy of the collection, written to ``tmp_path``, keeps the requests of ``RUN_REQUESTS``
    in file order, with the prepared ids in their ``url.variable`` values, the account in
    place of Create Channel's literal ``an=accountName``, and an ``X-VTEX-API-AppToken``
-   header added (the collection-level auth only sends the AppKey). The ``event`` scripts,
+   header added (the collection-level auth only sends the AppKey). The two searches share
+   ``{{sort}}`` and ``{{query}}``, yet sort by different fields and search different things
+   (interactions by SKU, error codes by code), so each gets its own ``sort`` and ``q`` value
+   in its ``url.query`` (``query_values``). The ``event`` scripts,
    which hold every assertion, are kept byte for byte, and the test checks that they are.
 4. Newman fills ``{{baseUrl}}``, ``{{accountName}}``, ``{{apiKey}}``, ``{{appToken}}``,
    ``{{feedId}}`` (Activate Feed's body) and the search variables from ``--env-var``
    (environment variables, because the collection's own ``baseUrl`` variable would win over
    globals), and writes a JSON report, from which the test requires every request to have run
-   in order with no failed assertion, listing each failure with its response otherwise.
+   in order with no failed assertion, listing each failure with its response otherwise. It
+   also requires, from the responses in the report, that both searches found the harness's
+   data: its interactions on the reads feed, and the code of its log's open error.
 """
 
 from __future__ import annotations
@@ -69,16 +74,13 @@ WRITE_REQUESTS = (
     "Get Log Data by logId",
 )
 
-# NOT RUN YET: search and error codes are not implemented (another issue). Their ids and
-# variables are already filled in below; to run them, make RUN_REQUESTS the line after.
 READ_REQUESTS = (
     "Search Interactions and their Logs",
     "Search Errors",
     "Get Error Code data by errorCodeId",
 )
 
-RUN_REQUESTS = WRITE_REQUESTS
-# RUN_REQUESTS = WRITE_REQUESTS + READ_REQUESTS
+RUN_REQUESTS = WRITE_REQUESTS + READ_REQUESTS
 
 APP_TOKEN_HEADER = {"key": "X-VTEX-API-AppToken", "value": "{{appToken}}"}
 
@@ -99,10 +101,16 @@ class Prepared:
     """A log of ``logged_interaction``, read by Get Log."""
 
 
+SEARCH_INTERACTIONS = "Search Interactions and their Logs"
+SEARCH_ERRORS = "Search Errors"
+
+
 def search_variables(prepared: Prepared, now: datetime) -> dict[str, str]:
-    """The query variables of the search requests, chosen to find the harness's data."""
+    """The query variables of the search requests, chosen to find the harness's data.
+
+    ``sort`` and ``q`` are set per request by ``query_values`` instead.
+    """
     return {
-        "query": SKU,
         "channels": prepared.reads_feed,
         "channelName": prepared.reads_feed,
         # No brand or category filter: the harness's offers carry neither.
@@ -111,11 +119,23 @@ def search_variables(prepared: Prepared, now: datetime) -> dict[str, str]:
         "errorCategory": "Generic mapping",  # the type of CTLG-001, the code of the harness's log
         "scope": "catalog",
         "result": "failure",
-        "sort": "date:desc",
         "from": "0",
         "to": "10",
         "fromDate": "2020-01-01T00:00:00Z",
         "toDate": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def query_values() -> dict[str, dict[str, str]]:
+    """Per request, the ``url.query`` values the harness puts in place of shared variables.
+
+    Search Interactions sorts by startDate, closedAt, result, origin or skuId and finds
+    interactions by SKU; Search Errors sorts by id, type, openErrors or offersAffected and
+    finds error codes by their id, type or description.
+    """
+    return {
+        SEARCH_INTERACTIONS: {"q": SKU, "sort": "startDate:desc"},
+        SEARCH_ERRORS: {"q": ERROR_CODE, "sort": "openErrors:desc"},
     }
 
 
@@ -270,13 +290,16 @@ def _requests(collection: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def harness_collection(
-    original: Mapping[str, Any], run: tuple[str, ...], values: Mapping[str, Mapping[str, str]]
+    original: Mapping[str, Any],
+    run: tuple[str, ...],
+    values: Mapping[str, Mapping[str, str]],
+    queries: Mapping[str, Mapping[str, str]],
 ) -> dict[str, Any]:
-    """A copy of ``original`` holding the requests of ``run``, with the harness's ids."""
+    """A copy of ``original`` holding the requests of ``run``, with the harness's values."""
     collection = copy.deepcopy(dict(original))
     requests = _requests(collection)
     names = [item["name"] for item in requests]
-    unknown = (set(run) | set(values)) - set(names)
+    unknown = (set(run) | set(values) | set(queries)) - set(names)
     assert not unknown, f"not in the collection: {sorted(unknown)}"
     kept = [item for item in requests if item["name"] in run]
     for item in kept:
@@ -286,6 +309,10 @@ def harness_collection(
         for key, value in values.get(item["name"], {}).items():
             assert key in variables, f"{item['name']} has no path variable {key!r}"
             variables[key]["value"] = value
+        parameters = {parameter["key"]: parameter for parameter in url.get("query", [])}
+        for key, value in queries.get(item["name"], {}).items():
+            assert key in parameters, f"{item['name']} has no query parameter {key!r}"
+            parameters[key]["value"] = value
         for parameter in url.get("query", []):
             # Create Channel spells its account as the bare word, not as the variable.
             if parameter.get("key") == "an" and parameter.get("value") == "accountName":
@@ -353,6 +380,43 @@ def failures_of(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _json_of(execution: Mapping[str, Any]) -> Any:
+    stream = (execution.get("response") or {}).get("stream")
+    if not (isinstance(stream, dict) and isinstance(stream.get("data"), list)):
+        return None
+    try:
+        return json.loads(bytes(stream["data"]).decode("utf-8"))
+    except ValueError:
+        return None
+
+
+def search_misses(report: Mapping[str, Any], prepared: Prepared) -> list[str]:
+    """What the searches should have found, by the responses newman recorded, and did not."""
+    executions = {e["item"]["name"]: e for e in report["run"].get("executions", [])}
+    misses = []
+    if SEARCH_INTERACTIONS in executions:
+        page = _json_of(executions[SEARCH_INTERACTIONS])
+        items = page.get("items") if isinstance(page, dict) else None
+        found = {item.get("id") for item in items or [] if isinstance(item, dict)}
+        expected = {prepared.unlogged_interaction, prepared.logged_interaction}
+        if not expected <= found:
+            misses.append(
+                f"{SEARCH_INTERACTIONS} did not find the harness's interactions "
+                f"{sorted(expected - found)}:\n"
+                + _describe_response(executions[SEARCH_INTERACTIONS])
+            )
+    if SEARCH_ERRORS in executions:
+        page = _json_of(executions[SEARCH_ERRORS])
+        items = page.get("items") if isinstance(page, dict) else None
+        codes = {item.get("id"): item for item in items or [] if isinstance(item, dict)}
+        if codes.get(ERROR_CODE, {}).get("openErrors", 0) < 1:
+            misses.append(
+                f"{SEARCH_ERRORS} did not find the open {ERROR_CODE} of the harness's log:\n"
+                + _describe_response(executions[SEARCH_ERRORS])
+            )
+    return misses
+
+
 def summary_of(report: Mapping[str, Any]) -> str:
     stats = report["run"]["stats"]
     parts = (
@@ -418,8 +482,7 @@ def test_official_postman_collection_passes(
     newman: Path, service: ServiceProcess, api_key: ApiKey, prepared: Prepared, tmp_path: Path
 ) -> None:
     original = load_collection()
-    values = path_values(prepared)
-    collection = harness_collection(original, RUN_REQUESTS, values)
+    collection = harness_collection(original, RUN_REQUESTS, path_values(prepared), query_values())
     kept_events = _events(collection)
     original_events = _events(original)
     assert all(kept_events[name] == original_events[name] for name in kept_events), (
@@ -458,6 +521,7 @@ def test_official_postman_collection_passes(
         problems.append(f"requests that ran no assertion: {without_assertions}")
     if failures:
         problems.append("failures:\n" + "\n".join(failures))
+    problems += search_misses(report, prepared)
     if problems:
         pytest.fail(
             f"{summary}\n" + "\n".join(problems) + f"\n\n{service.log_tail()}", pytrace=False
