@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import Field
-from sqlalchemy import ColumnElement, Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, func, literal, select
 
 from sentoffers.api.compat import ReadModel
 from sentoffers.errors import InvalidInput, Problem
@@ -113,7 +113,8 @@ def paging(total: int, exact: bool, win: Window, returned: int) -> Paging:
 
 def count_capped(conn: Connection, query: Select[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
     """How many rows ``query`` has, counting no further than ``cap``."""
-    limited = query.order_by(None).limit(cap + 1).subquery()
+    # Only a constant is selected, so an index holding the filtered columns can answer alone.
+    limited = query.with_only_columns(literal(1)).order_by(None).limit(cap + 1).subquery()
     total = conn.execute(select(func.count()).select_from(limited)).scalar_one()
     return (cap, False) if total > cap else (int(total), True)
 

@@ -7,10 +7,12 @@ Deactivation hides a feed's data and deletes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, insert, select, true, update
 
 from sentoffers.errors import Conflict, NotFound
 from sentoffers.feeds.schemas import FeedCreate, FeedCreated, FeedRead, FeedUpdate
@@ -23,6 +25,45 @@ def _feed_row(conn: Connection, account: str, feed_id: str) -> dict[str, object]
         select(feeds).where(feeds.c.account == account, feeds.c.feed_id == feed_id)
     ).first()
     return dict(row._mapping) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFeeds:
+    """An account's feeds, read once per request: which show, and their channels."""
+
+    channels: dict[str, tuple[str, str]]  # active feed id -> (channel name, logo)
+    inactive: frozenset[str]
+
+    def visible(self, feed_column: Any) -> ColumnElement[bool]:
+        """Rows of active feeds only.
+
+        Written as NOT IN the few deactivated feeds: a condition no planner drives a query
+        from, so lists walk their own (account, ...) indexes in order and stop early.
+        """
+        if not self.inactive:
+            return true()
+        condition: ColumnElement[bool] = feed_column.not_in(sorted(self.inactive))
+        return condition
+
+    def among(self, wanted: Iterable[str]) -> list[str]:
+        """The active feeds among ``wanted`` (lower-cased ids)."""
+        return sorted({w.lower() for w in wanted} & self.channels.keys())
+
+
+def account_feeds(conn: Connection, account: str) -> AccountFeeds:
+    rows = conn.execute(
+        select(feeds.c.feed_id, feeds.c.active, channels.c.name, channels.c.logo)
+        .join(channels, channels.c.id == feeds.c.feed_id)
+        .where(feeds.c.account == account)
+    )
+    active: dict[str, tuple[str, str]] = {}
+    inactive = set()
+    for feed_id, is_active, name, logo in rows:
+        if is_active:
+            active[feed_id] = (name, logo)
+        else:
+            inactive.add(feed_id)
+    return AccountFeeds(active, frozenset(inactive))
 
 
 def require_active(conn: Connection, account: str, feed_id: str) -> None:

@@ -14,6 +14,7 @@ from sentoffers.api.paging import Window, count_capped, order_by, paging
 from sentoffers.domain.model import OfferStatus
 from sentoffers.domain.vocabulary import parse_origin
 from sentoffers.errors import InvalidInput, NotFound, Problem
+from sentoffers.feeds.service import AccountFeeds, account_feeds
 from sentoffers.interactions.schemas import iso
 from sentoffers.offers.schemas import (
     ChannelRef,
@@ -32,10 +33,8 @@ from sentoffers.offers.schemas import (
 from sentoffers.store.db import Database
 from sentoffers.store.dialect import offer_text_matches
 from sentoffers.store.tables import (
-    channels,
     error_codes,
     error_occurrences,
-    feeds,
     interactions,
     offer_status_counts,
     offer_status_history,
@@ -85,20 +84,11 @@ def _open_errors_of_offer() -> Any:
     )
 
 
-def _visible(account: str) -> Select[Any]:
-    """Offers of the account's active feeds, with their channel."""
+def _visible(account: str, feeds_: AccountFeeds) -> Select[Any]:
+    """Offers of the account's active feeds."""
     return (
-        select(offers, channels.c.name.label("channel_name"), channels.c.logo.label("channel_logo"))
-        .join(
-            feeds,
-            and_(
-                feeds.c.account == offers.c.account,
-                feeds.c.feed_id == offers.c.feed_id,
-                feeds.c.active.is_(True),
-            ),
-        )
-        .join(channels, channels.c.id == offers.c.feed_id)
-        .where(offers.c.account == account)
+        select(offers)
+        .where(offers.c.account == account, feeds_.visible(offers.c.feed_id))
         # An offer claimed by a write still in flight has no interaction yet.
         .where(offers.c.last_interaction_id.is_not(None))
     )
@@ -116,7 +106,7 @@ def _filtered(
     q: str | None,
 ) -> Select[Any]:
     if channels_:
-        query = query.where(offers.c.feed_id.in_([c.lower() for c in channels_]))
+        query = query.where(offers.c.feed_id.in_(channels_))
     if brand:
         query = query.where(offers.c.brand == brand)
     if category:
@@ -157,26 +147,30 @@ def list_offers(
 ) -> OfferPage:
     wanted_statuses = _statuses(statuses)
     wanted_origins = _origins(origins, "origin")
-    base = _filtered(
-        _visible(account),
-        dialect=db.engine.dialect.name,
-        channels_=channels_,
-        origins=wanted_origins,
-        codes=codes,
-        brand=brand,
-        category=category,
-        q=q,
-    )
-    page_query = base
-    if wanted_statuses:
-        page_query = page_query.where(offers.c.status.in_(wanted_statuses))
     ordering = order_by(sort, OFFER_SORTS, "updatedAt:desc", offers.c.sku_id)
     with db.unit_of_work(write=False) as uow:
         conn = uow.conn
+        feeds_ = account_feeds(conn, account)
+        shown = feeds_.among(channels_) if channels_ else []
+        if channels_ and not shown:  # only unknown or deactivated channels asked for
+            return OfferPage(items=[], paging=paging(0, True, win, 0), counts=StatusCounts())
+        base = _filtered(
+            _visible(account, feeds_),
+            dialect=db.engine.dialect.name,
+            channels_=shown,
+            origins=wanted_origins,
+            codes=codes,
+            brand=brand,
+            category=category,
+            q=q,
+        )
+        page_query = base
+        if wanted_statuses:
+            page_query = page_query.where(offers.c.status.in_(wanted_statuses))
         rows = conn.execute(page_query.order_by(*ordering).offset(win.start).limit(win.size)).all()
         only_channels = not (wanted_origins or codes or brand or category or q)
         counts = (
-            _counts_from_table(conn, account, channels_)
+            _counts_from_table(conn, account, shown or sorted(feeds_.channels))
             if only_channels
             else _counts_by_scan(conn, base)
         )
@@ -185,26 +179,24 @@ def list_offers(
         else:
             total = counts.synced + counts.sending + counts.error + counts.unavailable
         error_counts = _open_error_counts(conn, account, rows)
-    items = [_summary(row._mapping, error_counts.get((row.feed_id, row.sku_id), 0)) for row in rows]
+    items = [
+        _summary(row._mapping, feeds_, error_counts.get((row.feed_id, row.sku_id), 0))
+        for row in rows
+    ]
     return OfferPage(items=items, paging=paging(total, True, win, len(items)), counts=counts)
 
 
-def _counts_from_table(conn: Connection, account: str, channels_: Sequence[str]) -> StatusCounts:
+def _counts_from_table(conn: Connection, account: str, feed_ids: Sequence[str]) -> StatusCounts:
+    if not feed_ids:
+        return StatusCounts()
     query = (
         select(offer_status_counts.c.status, func.sum(offer_status_counts.c.offers))
-        .join(
-            feeds,
-            and_(
-                feeds.c.account == offer_status_counts.c.account,
-                feeds.c.feed_id == offer_status_counts.c.feed_id,
-                feeds.c.active.is_(True),
-            ),
+        .where(
+            offer_status_counts.c.account == account,
+            offer_status_counts.c.feed_id.in_(feed_ids),
         )
-        .where(offer_status_counts.c.account == account)
         .group_by(offer_status_counts.c.status)
     )
-    if channels_:
-        query = query.where(offer_status_counts.c.feed_id.in_([c.lower() for c in channels_]))
     return StatusCounts(**{status: int(n or 0) for status, n in conn.execute(query)})
 
 
@@ -233,11 +225,12 @@ def _open_error_counts(
     return {(f, s): int(n) for f, s, n in result if (f, s) in keys}
 
 
-def _summary(m: Any, open_error_count: int) -> OfferSummary:
+def _summary(m: Any, feeds_: AccountFeeds, open_error_count: int) -> OfferSummary:
+    name, logo = feeds_.channels[m["feed_id"]]
     return OfferSummary(
         feed_id=m["feed_id"],
         sku_id=m["sku_id"],
-        channel=ChannelRef(id=m["feed_id"], name=m["channel_name"], logo=m["channel_logo"]),
+        channel=ChannelRef(id=m["feed_id"], name=name, logo=logo),
         status=m["status"],
         name=m["name"],
         image=m["image"],
@@ -271,9 +264,16 @@ def get_offer(
     feed_id = feed_id.lower()
     with db.unit_of_work(write=False) as uow:
         conn = uow.conn
-        row = conn.execute(
-            _visible(account).where(offers.c.feed_id == feed_id, offers.c.sku_id == sku_id)
-        ).first()
+        feeds_ = account_feeds(conn, account)
+        row = (
+            conn.execute(
+                _visible(account, feeds_).where(
+                    offers.c.feed_id == feed_id, offers.c.sku_id == sku_id
+                )
+            ).first()
+            if feed_id in feeds_.channels
+            else None
+        )
         if row is None:
             raise NotFound(
                 f"no offer for SKU {sku_id!r} in feed {feed_id!r} (or the feed is deactivated)",
@@ -311,7 +311,7 @@ def get_offer(
             .limit(recent)
         ).all()
     m = row._mapping
-    summary = _summary(m, len(errors))
+    summary = _summary(m, feeds_, len(errors))
     return OfferDetails(
         **summary.model_dump(),
         open_errors=[
@@ -402,12 +402,16 @@ def list_offer_interactions(
         query = query.where(interactions.c.result.in_(wanted_results))
     with db.unit_of_work(write=False) as uow:
         conn = uow.conn
-        visible = conn.execute(
-            _visible(account)
-            .with_only_columns(offers.c.sku_id)
-            .where(offers.c.feed_id == feed_id, offers.c.sku_id == sku_id)
-        ).first()
-        if visible is None:
+        feeds_ = account_feeds(conn, account)
+        visible = (
+            feed_id in feeds_.channels
+            and conn.execute(
+                _visible(account, feeds_)
+                .with_only_columns(offers.c.sku_id)
+                .where(offers.c.feed_id == feed_id, offers.c.sku_id == sku_id)
+            ).first()
+        )
+        if not visible:
             raise NotFound(f"no offer for SKU {sku_id!r} in feed {feed_id!r}", field="skuId")
         ordering = order_by(sort, INTERACTION_SORTS, "startDate:desc", interactions.c.id)
         rows = conn.execute(query.order_by(*ordering).offset(win.start).limit(win.size)).all()
@@ -441,17 +445,10 @@ def list_unmapped(
                     error_occurrences.c.feed_id,
                     error_occurrences.c.sku_id,
                 )
-                .join(
-                    feeds,
-                    and_(
-                        feeds.c.account == error_occurrences.c.account,
-                        feeds.c.feed_id == error_occurrences.c.feed_id,
-                        feeds.c.active.is_(True),
-                    ),
-                )
                 .where(
                     error_occurrences.c.account == account,
                     error_occurrences.c.fingerprint.in_([r.fingerprint for r in rows]),
+                    account_feeds(conn, account).visible(error_occurrences.c.feed_id),
                 )
                 .distinct()
                 .subquery()

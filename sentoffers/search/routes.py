@@ -79,7 +79,7 @@ def search_errors(
     from_: FromParam = None,
     to: ToParam = None,
 ) -> ErrorSearchPage:
-    """Sorts: id, type, openErrors, offersAffected (the last two when narrowed by offers)."""
+    """Sorts: id, type, openErrors (when narrowed by offers: the default, most first)."""
     return service.search_errors(
         request.app.state.db,
         tenant.account,

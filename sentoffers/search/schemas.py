@@ -13,7 +13,6 @@ class InteractionSearchPage(ReadModel):
 
 class ErrorCodeCount(ErrorCodeRead):
     open_errors: int | None = None
-    offers_affected: int | None = None
 
 
 class ErrorSearchPage(ReadModel):

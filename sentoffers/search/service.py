@@ -13,13 +13,14 @@ from sentoffers.api.paging import Window, count_capped, order_by, paging
 from sentoffers.domain.vocabulary import parse_date, parse_origin
 from sentoffers.error_codes.service import all_codes
 from sentoffers.errors import InvalidInput, Problem
+from sentoffers.feeds.service import account_feeds
 from sentoffers.interactions.schemas import InteractionRead, LogRead
 from sentoffers.interactions.views import interaction_fields, log_row_view
 from sentoffers.search.schemas import ErrorCodeCount, ErrorSearchPage, InteractionSearchPage
 from sentoffers.store import codec
 from sentoffers.store.db import Database
 from sentoffers.store.dialect import escape_like, offer_text_matches
-from sentoffers.store.tables import error_occurrences, feeds, interactions, logs, offers
+from sentoffers.store.tables import error_occurrences, interactions, logs, offers
 
 RESULTS = ("processing", "success", "failure", "notification")
 SEARCH_SORTS = {
@@ -29,14 +30,6 @@ SEARCH_SORTS = {
     "origin": interactions.c.origin,
     "skuId": interactions.c.sku_id,
 }
-
-
-def _active_feed() -> Any:
-    return exists().where(
-        feeds.c.account == interactions.c.account,
-        feeds.c.feed_id == interactions.c.feed_id,
-        feeds.c.active.is_(True),
-    )
 
 
 def _offer_of_interaction() -> Any:
@@ -105,11 +98,7 @@ def search_interactions(
     if problems:
         raise InvalidInput.of(problems)
 
-    query: Select[Any] = select(interactions).where(
-        interactions.c.account == account, _active_feed()
-    )
-    if channels_:
-        query = query.where(interactions.c.feed_id.in_([c.lower() for c in channels_]))
+    query: Select[Any] = select(interactions).where(interactions.c.account == account)
     if origins:
         query = query.where(interactions.c.origin.in_(origins))
     if wanted_results:
@@ -147,6 +136,13 @@ def search_interactions(
     ordering = order_by(sort, SEARCH_SORTS, "startDate:desc", interactions.c.id)
     with db.unit_of_work(write=False) as uow:
         conn = uow.conn
+        feeds_ = account_feeds(conn, account)
+        query = query.where(feeds_.visible(interactions.c.feed_id))
+        if channels_:
+            shown = feeds_.among(channels_)
+            if not shown:
+                return InteractionSearchPage(items=[], paging=paging(0, True, win, 0))
+            query = query.where(interactions.c.feed_id.in_(shown))
         rows = conn.execute(query.order_by(*ordering).offset(win.start).limit(win.size)).all()
         total, exact = count_capped(conn, query)
         by_interaction: dict[str, list[LogRead]] = defaultdict(list)
@@ -169,7 +165,7 @@ def search_interactions(
     return InteractionSearchPage(items=items, paging=paging(total, exact, win, len(items)))
 
 
-ERROR_SORTS = ("id", "type", "openErrors", "offersAffected")
+ERROR_SORTS = ("id", "type", "openErrors")
 
 
 def search_errors(
@@ -186,37 +182,26 @@ def search_errors(
 ) -> ErrorSearchPage:
     """The error-code list; with channels, brand or category, the codes open on those offers.
 
-    Narrowed by offers, each code carries how many errors are open with it and on how many
-    offers of the account's active feeds.
+    Narrowed by offers, each code carries how many errors are open with it on the offers of
+    the account's active feeds.
     """
     narrowed = bool(channels_ or brand or category)
     with db.unit_of_work(write=False) as uow:
         codes = all_codes(uow.conn)
-        counts: dict[str, tuple[int, int]] = {}
+        counts: dict[str, int] = {}
         if narrowed:
+            feeds_ = account_feeds(uow.conn, account)
+            shown = feeds_.among(channels_) if channels_ else sorted(feeds_.channels)
+            # Counted from the (account, feed_id, open, error_code_id) index alone.
             query = (
-                select(
-                    error_occurrences.c.error_code_id,
-                    func.count(),
-                    func.count(
-                        func.distinct(
-                            error_occurrences.c.sku_id + "\x1f" + error_occurrences.c.feed_id
-                        )
-                    ),
+                select(error_occurrences.c.error_code_id, func.count())
+                .where(
+                    error_occurrences.c.account == account,
+                    error_occurrences.c.feed_id.in_(shown),
+                    error_occurrences.c.open.is_(True),
                 )
-                .join(
-                    feeds,
-                    and_(
-                        feeds.c.account == error_occurrences.c.account,
-                        feeds.c.feed_id == error_occurrences.c.feed_id,
-                        feeds.c.active.is_(True),
-                    ),
-                )
-                .where(error_occurrences.c.account == account, error_occurrences.c.open.is_(True))
                 .group_by(error_occurrences.c.error_code_id)
             )
-            if channels_:
-                query = query.where(error_occurrences.c.feed_id.in_([c.lower() for c in channels_]))
             if brand or category:
                 query = query.join(
                     offers,
@@ -230,7 +215,7 @@ def search_errors(
                     query = query.where(offers.c.brand == brand)
                 if category:
                     query = query.where(offers.c.category == category)
-            counts = {code: (int(n), int(o)) for code, n, o in uow.conn.execute(query)}
+            counts = {code: int(n) for code, n in uow.conn.execute(query)} if shown else {}
     items = []
     needle = (q or "").strip().lower()
     wanted_type = (error_category or "").strip().lower()
@@ -243,12 +228,9 @@ def search_errors(
             continue
         if narrowed and code.id not in counts:
             continue
-        n, affected = counts.get(code.id, (0, 0))
         items.append(
             ErrorCodeCount(
-                **code.model_dump(),
-                open_errors=n if narrowed else None,
-                offers_affected=affected if narrowed else None,
+                **code.model_dump(), open_errors=counts.get(code.id, 0) if narrowed else None
             )
         )
     items = _sort_codes(items, sort, narrowed)
@@ -272,6 +254,5 @@ def _sort_codes(
         "id": lambda c: c.id,
         "type": lambda c: (c.type.lower(), c.id),
         "openErrors": lambda c: (c.open_errors or 0, c.id),
-        "offersAffected": lambda c: (c.offers_affected or 0, c.id),
     }
     return sorted(items, key=keys[name], reverse=direction == "desc")

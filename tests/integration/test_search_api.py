@@ -457,10 +457,10 @@ def test_search_errors_empty_query_values_mean_no_filter(ready: Api) -> None:
 # --- Search Errors: narrowed by offers ----------------------------------------------------
 
 
-def error_counts(api: Api, **params: Any) -> dict[str, tuple[int, int]]:
-    """Per code, (openErrors, offersAffected)."""
+def error_counts(api: Api, **params: Any) -> dict[str, int]:
+    """Per code, its open errors."""
     items = search(api, ERRORS, **params)["items"]
-    return {item["id"]: (item["openErrors"], item["offersAffected"]) for item in items}
+    return {item["id"]: item["openErrors"] for item in items}
 
 
 def test_search_errors_by_channel_lists_the_codes_open_on_its_offers_with_counts(
@@ -472,25 +472,25 @@ def test_search_errors_by_channel_lists_the_codes_open_on_its_offers_with_counts
     failing(ready, "3", "MELI-4031")
     failing(ready, "1", "CTLG-007", feed=NETSHOES)
     assert error_counts(ready, channels=FEED) == {
-        "CTLG-006": (3, 2),
-        "PRICE-001": (1, 1),
-        "NTMAP-001": (1, 1),
+        "CTLG-006": 3,
+        "PRICE-001": 1,
+        "NTMAP-001": 1,
     }
-    assert error_counts(ready, channels=NETSHOES) == {"CTLG-007": (1, 1)}
+    assert error_counts(ready, channels=NETSHOES) == {"CTLG-007": 1}
     assert error_counts(ready, channels=f"{FEED},{NETSHOES}") == {
-        "CTLG-006": (3, 2),
-        "CTLG-007": (1, 1),
-        "PRICE-001": (1, 1),
-        "NTMAP-001": (1, 1),
+        "CTLG-006": 3,
+        "CTLG-007": 1,
+        "PRICE-001": 1,
+        "NTMAP-001": 1,
     }
     assert error_counts(ready, channels="vtex.nowhere") == {}
 
 
-def test_search_errors_narrowed_counts_an_offer_once_per_feed(ready: Api) -> None:
+def test_search_errors_narrowed_counts_the_errors_of_each_feed(ready: Api) -> None:
     second_feed(ready)
     failing(ready, "1", "CTLG-001")
     failing(ready, "1", "CTLG-001", feed=NETSHOES)
-    assert error_counts(ready, channels=f"{FEED},{NETSHOES}") == {"CTLG-001": (2, 2)}
+    assert error_counts(ready, channels=f"{FEED},{NETSHOES}") == {"CTLG-001": 2}
 
 
 def test_search_errors_narrowed_is_sorted_by_open_errors_most_first(ready: Api) -> None:
@@ -500,7 +500,7 @@ def test_search_errors_narrowed_is_sorted_by_open_errors_most_first(ready: Api) 
     failing(ready, "4", "CTLG-007")
     assert codes(ready, channels=FEED) == ["PRICE-001", "CTLG-007", "CTLG-001"]
     assert codes(ready, channels=FEED, sort="id:asc") == ["CTLG-001", "CTLG-007", "PRICE-001"]
-    assert codes(ready, channels=FEED, sort="offersAffected:asc") == [
+    assert codes(ready, channels=FEED, sort="openErrors:asc") == [
         "CTLG-001",
         "CTLG-007",
         "PRICE-001",
@@ -516,18 +516,18 @@ def test_search_errors_narrowed_does_not_count_closed_errors(ready: Api) -> None
     failing(ready, "3", "PRICE-001", origin="price")
     report(ready, "1")  # a catalog success closes SKU 1's catalog error
     report(ready, "3", origin="price")
-    assert error_counts(ready, channels=FEED) == {"CTLG-001": (1, 1)}
+    assert error_counts(ready, channels=FEED) == {"CTLG-001": 1}
 
 
 def test_search_errors_by_brand_and_category_count_only_matching_offers(ready: Api) -> None:
     failing(ready, "1", "CTLG-001", brand="Acme", category="Shirts")
     failing(ready, "2", "CTLG-001", "PRICE-001", brand="Acme", category="Shoes")
     failing(ready, "3", "CTLG-007", brand="Globex", category="Shirts")
-    assert error_counts(ready, brand="Acme") == {"CTLG-001": (2, 2), "PRICE-001": (1, 1)}
-    assert error_counts(ready, category="Shirts") == {"CTLG-001": (1, 1), "CTLG-007": (1, 1)}
+    assert error_counts(ready, brand="Acme") == {"CTLG-001": 2, "PRICE-001": 1}
+    assert error_counts(ready, category="Shirts") == {"CTLG-001": 1, "CTLG-007": 1}
     assert error_counts(ready, brand="Acme", category="Shoes") == {
-        "CTLG-001": (1, 1),
-        "PRICE-001": (1, 1),
+        "CTLG-001": 1,
+        "PRICE-001": 1,
     }
     assert error_counts(ready, brand="Initech") == {}
 
@@ -543,7 +543,7 @@ def test_search_errors_empty_brand_and_category_with_channels_only_narrow_by_cha
 ) -> None:
     failing(ready, "1", "CTLG-001", brand="Acme")
     failing(ready, "2", "PRICE-001")
-    expected = {"CTLG-001": (1, 1), "PRICE-001": (1, 1)}
+    expected = {"CTLG-001": 1, "PRICE-001": 1}
     assert error_counts(ready, channels=FEED, brand="", category="", errorCategory="") == expected
     assert error_counts(ready, channels=FEED, brand="", category="", q="") == expected
 
@@ -553,7 +553,7 @@ def test_search_errors_hides_the_errors_of_a_deactivated_feed(ready: Api) -> Non
     failing(ready, "1", "CTLG-001")
     failing(ready, "2", "CTLG-007", feed=NETSHOES)
     deactivate(ready, NETSHOES)
-    assert error_counts(ready, channels=f"{FEED},{NETSHOES}") == {"CTLG-001": (1, 1)}
+    assert error_counts(ready, channels=f"{FEED},{NETSHOES}") == {"CTLG-001": 1}
     assert error_counts(ready, channels=NETSHOES) == {}
 
 
