@@ -89,9 +89,12 @@ def order_by(
     if problems:
         raise InvalidInput.of(problems)
     assert column is not None
-    if direction == "desc":
-        return [column.desc().nulls_last(), tiebreak.desc()]
-    return [column.asc().nulls_last(), tiebreak.asc()]
+    ordered = column.desc() if direction == "desc" else column.asc()
+    # Only where a value can be missing: NULLS LAST on a NOT NULL column would stop
+    # PostgreSQL from walking a B-tree backwards for a DESC order.
+    if getattr(column, "nullable", True):
+        ordered = ordered.nulls_last()
+    return [ordered, tiebreak.desc() if direction == "desc" else tiebreak.asc()]
 
 
 class Paging(ReadModel):
