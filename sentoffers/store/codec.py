@@ -147,17 +147,19 @@ def interaction_from_row(row: Mapping[Any, Any]) -> Interaction:
 
 
 OFFER_METADATA = ("name", "image", "product_id", "brand", "category")
-OFFER_MUTABLE = (
+# Columns only a log's data changes, and the indexes over them with it.
+OFFER_DESCRIPTION = ("external_offer_id", *OFFER_METADATA)
+# Columns every write may change.
+OFFER_STATE = (
     "status",
-    "external_offer_id",
     "price",
     "sales_price",
     "currency",
     "inventory",
-    *OFFER_METADATA,
     "last_interaction_id",
     "updated_at",
 )
+OFFER_MUTABLE = (*OFFER_STATE, *OFFER_DESCRIPTION)
 
 
 def offer_to_row(account: str, offer: Offer) -> dict[str, Any]:

@@ -159,11 +159,18 @@ def save(conn: Connection, changes: OfferChanges, now: datetime) -> None:
         )
     if log_rows:
         conn.execute(logs.insert(), log_rows)
+    # Columns a log's data never touched here stay out of the SET list, so SQLite leaves
+    # the indexes over them (brand, category, offer id, catalog queue) alone.
+    described = any(
+        getattr(log.data, name) is not None
+        for log, _ in changes.logs
+        for name in codec.OFFER_DESCRIPTION
+    )
     upsert_rows(
         conn,
         offers,
         [codec.offer_to_row(account, o) for o in changes.offers.values()],
-        codec.OFFER_MUTABLE,
+        codec.OFFER_MUTABLE if described else codec.OFFER_STATE,
     )
     _save_effects(conn, account, changes.effects)
     _save_unmapped(conn, account, changes.unmapped)
