@@ -29,28 +29,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import json
 import os
 import random
-import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
+from _service import ROOT, require_loopback, started_service
 
-ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a file from anywhere, the package still imports
     sys.path.insert(0, str(ROOT))
 
@@ -58,8 +53,6 @@ CHANNEL = {"vendor": "benchmark", "name": "ingest", "logo": "https://example.com
 FEED_ID = "benchmark.ingest"  # the id the service derives from vendor + name
 WARMUP_SECONDS = 1.0
 HTTP_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
-LOOPBACK_NAMES = {"localhost"}
-SERVICE_START_TIMEOUT = 90.0
 # The tables one unified item can write to; the raw account is cleaned in all of them.
 ACCOUNT_TABLES = (
     "offers",
@@ -506,83 +499,6 @@ def count_account_rows(database_url: str, account: str) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------- setup
-
-
-def require_loopback(base_url: str) -> None:
-    host = urlsplit(base_url).hostname or ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host.lower() in LOOPBACK_NAMES
-    if not loopback:
-        sys.exit(f"error: --base-url must be a loopback address, not {host!r}")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def service_log(path: Path) -> str:
-    """The service's output, tokens masked (it prints a first admin key on a new store)."""
-    text = path.read_text(errors="replace").strip()
-    return re.sub(r"(?i)(apptoken\S*\s*[:=]\s*)\S+", r"\1<masked>", text)
-
-
-@contextlib.contextmanager
-def started_service(database_url: str, workdir: Path) -> Iterator[str]:
-    """``python -m sentoffers serve`` on a free loopback port, stopped on the way out."""
-    port = free_port()
-    log_path = workdir / "service.log"
-    command = [
-        sys.executable,
-        "-m",
-        "sentoffers",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--database-url",
-        database_url,
-        "--log-level",
-        "warning",
-    ]
-    base_url = f"http://127.0.0.1:{port}"
-    failed = True  # until the run ends normally; the log is shown only then
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + SERVICE_START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(
-                    f"error: the service exited with {process.returncode}:\n"
-                    + service_log(log_path)[-4000:]
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base_url}/health", timeout=2.0).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"error: no /health answer in {SERVICE_START_TIMEOUT:.0f}s:\n"
-                    + service_log(log_path)[-4000:]
-                )
-            time.sleep(0.2)
-        print(f"started service pid {process.pid} on {base_url}, store {database_url}")
-        yield base_url
-        failed = process.poll() is not None  # it died under the benchmark
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        if failed:
-            print("--- service log (tail) ---\n" + service_log(log_path)[-3000:] + "\n---")
 
 
 @dataclass

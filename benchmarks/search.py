@@ -43,13 +43,11 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import ipaddress
 import json
 import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -62,18 +60,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
+from _service import ROOT, started_service
 
-ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a file from anywhere, the package still imports
     sys.path.insert(0, str(ROOT))
 
 TARGET_P95_MS = 50.0
 HTTP_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 SERVICE_START_TIMEOUT = 120.0
-LOOPBACK_NAMES = {"localhost"}
 PG_DATABASE = "sentoffers_search"
 DAY = 86_400.0
 HISTORY_DAYS = 20
@@ -986,86 +982,6 @@ def store_figures(db: Any, account: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- the service
-
-
-def require_loopback(base_url: str) -> None:
-    host = urlsplit(base_url).hostname or ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host.lower() in LOOPBACK_NAMES
-    if not loopback:
-        sys.exit(f"error: the service must listen on a loopback address, not {host!r}")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def service_log(path: Path) -> str:
-    """The service's output, tokens masked."""
-    text = path.read_text(errors="replace").strip()
-    return re.sub(r"(?i)(apptoken\S*\s*[:=]\s*)\S+", r"\1<masked>", text)
-
-
-@contextlib.contextmanager
-def started_service(database_url: str, workdir: Path) -> Iterator[str]:
-    """``python -m sentoffers serve`` on a free loopback port, without background jobs (the
-    hourly purge and the idle sweep would otherwise run into the measures), stopped after."""
-    port = free_port()
-    log_path = workdir / "service.log"
-    command = [
-        sys.executable,
-        "-m",
-        "sentoffers",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--database-url",
-        database_url,
-        "--log-level",
-        "warning",
-    ]
-    env = {**os.environ, "SENTOFFERS_BACKGROUND_JOBS": "false"}
-    base_url = f"http://127.0.0.1:{port}"
-    require_loopback(base_url)
-    failed = True
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + SERVICE_START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(
-                    f"error: the service exited with {process.returncode}:\n"
-                    + service_log(log_path)[-4000:]
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base_url}/health", timeout=2.0).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"error: no /health answer in {SERVICE_START_TIMEOUT:.0f}s:\n"
-                    + service_log(log_path)[-4000:]
-                )
-            time.sleep(0.2)
-        print(f"service: pid {process.pid} on {base_url} (background jobs off)", flush=True)
-        yield base_url
-        failed = process.poll() is not None
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        if failed:
-            print("--- service log (tail) ---\n" + service_log(log_path)[-3000:] + "\n---")
 
 
 def viewer_key(db: Any, account: str) -> tuple[str, str]:
