@@ -69,7 +69,6 @@ if str(ROOT) not in sys.path:  # run as a file from anywhere, the package still 
 
 TARGET_P95_MS = 50.0
 HTTP_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
-SERVICE_START_TIMEOUT = 120.0
 PG_DATABASE = "sentoffers_search"
 DAY = 86_400.0
 HISTORY_DAYS = 20
