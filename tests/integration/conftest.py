@@ -70,6 +70,38 @@ class Api:
         return self.post(f"/feeds/{feed}/skus/{sku}/interactions/unified", body)
 
 
+def report(
+    api: Api,
+    sku: str,
+    type_: str = "success",
+    *,
+    origin: str = "catalog",
+    feed: str = FEED,
+    errors: list[dict[str, Any]] | None = None,
+    description: str = "done",
+    date: str | None = None,
+    **data: Any,
+) -> dict[str, Any]:
+    """One unified call (open, log once, close) on ``sku``; its response."""
+    body: dict[str, Any] = {
+        "source": "seller",
+        "origin": origin,
+        "context": "ongoing",
+        "type": type_,
+        "description": description,
+        "agent": "connector",
+    }
+    if date is not None:
+        body["date"] = date
+    if data:
+        body["data"] = data
+    if errors is not None:
+        body["errors"] = errors
+    response = api.unified(sku, body, feed=feed)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, background_jobs=False, environment="test")

@@ -12,42 +12,10 @@ from sqlalchemy import select
 
 from sentoffers.store.db import Database
 from sentoffers.store.tables import offer_status_counts
-from tests.integration.conftest import ACCOUNT, FEED, Api
+from tests.integration.conftest import ACCOUNT, FEED, Api, report
 
 NETSHOES = "vtex.netshoes"
 OFFERS = "/offers"
-
-
-def report(
-    api: Api,
-    sku: str,
-    type_: str = "success",
-    *,
-    origin: str = "catalog",
-    feed: str = FEED,
-    errors: list[dict[str, Any]] | None = None,
-    description: str = "done",
-    date: str | None = None,
-    **data: Any,
-) -> dict[str, Any]:
-    """One unified call (open, log once, close) on ``sku``; its response."""
-    body: dict[str, Any] = {
-        "source": "seller",
-        "origin": origin,
-        "context": "ongoing",
-        "type": type_,
-        "description": description,
-        "agent": "connector",
-    }
-    if date is not None:
-        body["date"] = date
-    if data:
-        body["data"] = data
-    if errors is not None:
-        body["errors"] = errors
-    response = api.unified(sku, body, feed=feed)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 def synced(api: Api, sku: str, **kwargs: Any) -> dict[str, Any]:

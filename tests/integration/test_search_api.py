@@ -9,6 +9,7 @@ from typing import Any
 
 from sentoffers.domain.seed_error_codes import SEED_ERROR_CODES
 from tests.integration.conftest import ACCOUNT, FEED, Api
+from tests.integration.conftest import report as unified_call
 
 NETSHOES = "vtex.netshoes"
 INTERACTIONS = "/search/interactions"
@@ -16,36 +17,9 @@ ERRORS = "/search/errors"
 SEEDED_IDS = sorted(code.id for code in SEED_ERROR_CODES)
 
 
-def report(
-    api: Api,
-    sku: str,
-    type_: str = "success",
-    *,
-    origin: str = "catalog",
-    feed: str = FEED,
-    errors: list[dict[str, Any]] | None = None,
-    description: str = "done",
-    date: str | None = None,
-    **data: Any,
-) -> str:
-    """One unified call (open, log once, close) on ``sku``; the interaction's id."""
-    body: dict[str, Any] = {
-        "source": "seller",
-        "origin": origin,
-        "context": "ongoing",
-        "type": type_,
-        "description": description,
-        "agent": "connector",
-    }
-    if date is not None:
-        body["date"] = date
-    if data:
-        body["data"] = data
-    if errors is not None:
-        body["errors"] = errors
-    response = api.unified(sku, body, feed=feed)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+def report(api: Api, sku: str, type_: str = "success", **kwargs: Any) -> str:
+    """One unified call on ``sku``; the interaction's id."""
+    return str(unified_call(api, sku, type_, **kwargs)["id"])
 
 
 def failing(api: Api, sku: str, *codes: str, origin: str = "catalog", **kwargs: Any) -> str:
