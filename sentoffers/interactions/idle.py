@@ -69,10 +69,7 @@ def close_idle_interactions(
                 offer, interaction, now, idle_timeout, before
             )
             changes = OfferChanges(account)
-            changes.touch_offer(offer)
-            changes.touch_interaction(interaction)
-            changes.add_log(log, interaction)
-            changes.add_effects(offer, effects)
+            changes.record(offer, interaction, effects, log)
             offer_store.save(uow.conn, changes, now)
             uow.commit()
             closed += 1

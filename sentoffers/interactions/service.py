@@ -64,9 +64,7 @@ def _begin(changes: OfferChanges, offer: Offer, interaction: Interaction, now: d
         offer = created
     else:
         effects = rules.open_interaction(offer, interaction, now)
-    changes.touch_offer(offer)
-    changes.touch_interaction(interaction)
-    changes.add_effects(offer, effects)
+    changes.record(offer, interaction, effects)
     return offer
 
 
@@ -120,6 +118,9 @@ def _locked_pair(
     with_errors: bool,
     now: datetime,
 ) -> tuple[Offer, Interaction]:
+    """The offer and its interaction, locked for a write to an active feed."""
+    require_active(conn, account, feed_id)
+    interaction_id = normalize_id(interaction_id)
     offer = _lock_offer(
         conn, account, feed_id, sku_id, create=False, with_errors=with_errors, now=now
     )
@@ -146,21 +147,11 @@ def close_interaction(
 ) -> None:
     now, feed_id, sku_id = _now(now), feed_id.lower(), clean_sku(sku_id)
     with db.unit_of_work() as uow:
-        require_active(uow.conn, account, feed_id)
         offer, interaction = _locked_pair(
-            uow.conn,
-            account,
-            feed_id,
-            sku_id,
-            normalize_id(interaction_id),
-            with_errors=True,
-            now=now,
+            uow.conn, account, feed_id, sku_id, interaction_id, with_errors=True, now=now
         )
         changes = OfferChanges(account)
-        effects = rules.close_interaction(offer, interaction, now)
-        changes.touch_offer(offer)
-        changes.touch_interaction(interaction)
-        changes.add_effects(offer, effects)
+        changes.record(offer, interaction, rules.close_interaction(offer, interaction, now))
         offer_store.save(uow.conn, changes, now)
         uow.commit()
 
@@ -177,23 +168,18 @@ def create_log(
 ) -> LogCreated:
     now, feed_id, sku_id = _now(now), feed_id.lower(), clean_sku(sku_id)
     with db.unit_of_work() as uow:
-        require_active(uow.conn, account, feed_id)
         offer, interaction = _locked_pair(
             uow.conn,
             account,
             feed_id,
             sku_id,
-            normalize_id(interaction_id),
+            interaction_id,
             with_errors=body.type == LogType.FAILURE,
             now=now,
         )
         log, warnings, unmapped = build_log(body, interaction.id, known_codes, now)
         changes = OfferChanges(account, unmapped=unmapped)
-        effects = rules.append_log(offer, interaction, log, now)
-        changes.touch_offer(offer)
-        changes.touch_interaction(interaction)
-        changes.add_log(log, interaction)
-        changes.add_effects(offer, effects)
+        changes.record(offer, interaction, rules.append_log(offer, interaction, log, now), log)
         offer_store.save(uow.conn, changes, now)
         uow.commit()
     return LogCreated(**log_fields(log), warnings=notices(warnings))

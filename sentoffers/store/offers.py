@@ -136,6 +136,16 @@ class OfferChanges:
     def add_effects(self, offer: Offer, effects: Effects) -> None:
         self.effects.append((offer, effects))
 
+    def record(
+        self, offer: Offer, interaction: Interaction, effects: Effects, log: Log | None = None
+    ) -> None:
+        """What one rule did to an offer and its interaction, and the log it added."""
+        self.touch_offer(offer)
+        self.touch_interaction(interaction)
+        if log is not None:
+            self.add_log(log, interaction)
+        self.add_effects(offer, effects)
+
 
 def save(conn: Connection, changes: OfferChanges, now: datetime) -> None:
     """Write ``changes`` with one statement per table; changed rows are upserted whole."""
