@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, exists, func, or_, select
+from sqlalchemy import Connection, Select, and_, exists, func, or_, select
 
 from sentoffers.api.paging import Window, count_capped, order_by, paging
 from sentoffers.domain.model import OfferStatus
@@ -164,16 +164,16 @@ def list_offers(
             category=category,
             q=q,
         )
-        if not (wanted_origins or codes or brand or category or q):
-            page_query = base
-            if wanted_statuses:
-                page_query = page_query.where(offers.c.status.in_(wanted_statuses))
-            rows = conn.execute(
-                page_query.order_by(*ordering).offset(win.start).limit(win.size)
-            ).all()
-            counts = _counts_from_table(conn, account, shown or sorted(feeds_.channels))
-        else:
-            rows, counts = _page_and_counts(conn, base, ordering, wanted_statuses, win)
+        page_query = base
+        if wanted_statuses:
+            page_query = page_query.where(offers.c.status.in_(wanted_statuses))
+        rows = conn.execute(page_query.order_by(*ordering).offset(win.start).limit(win.size)).all()
+        only_channels = not (wanted_origins or codes or brand or category or q)
+        counts = (
+            _counts_from_table(conn, account, shown or sorted(feeds_.channels))
+            if only_channels
+            else _counts_by_scan(conn, base)
+        )
         if wanted_statuses:
             total = sum(getattr(counts, s) for s in wanted_statuses)
         else:
@@ -198,33 +198,6 @@ def _counts_from_table(conn: Connection, account: str, feed_ids: Sequence[str]) 
         .group_by(offer_status_counts.c.status)
     )
     return StatusCounts(**{status: int(n or 0) for status, n in conn.execute(query)})
-
-
-def _page_and_counts(
-    conn: Connection,
-    base: Select[Any],
-    ordering: list[ColumnElement[Any]],
-    wanted_statuses: Sequence[str],
-    win: Window,
-) -> tuple[list[Any], StatusCounts]:
-    """The page and the counts per status of a filtered list, in one pass over the matches.
-
-    The counts ride along as window aggregates over every match (computed before LIMIT).
-    A status filter cannot drop rows without losing them from the counts, so it orders
-    instead: wanted statuses first, and the page keeps only those.
-    """
-    totals = [
-        func.sum(case((offers.c.status == status, 1), else_=0)).over().label(f"n_{status}")
-        for status in STATUSES
-    ]
-    query = base.add_columns(*totals)
-    if wanted_statuses:
-        ordering = [case((offers.c.status.in_(wanted_statuses), 0), else_=1), *ordering]
-    rows = conn.execute(query.order_by(*ordering).offset(win.start).limit(win.size)).all()
-    if not rows:  # past the last match: nothing carried the totals
-        return [], _counts_by_scan(conn, base)
-    counts = StatusCounts(**{s: int(getattr(rows[0], f"n_{s}") or 0) for s in STATUSES})
-    return [r for r in rows if not wanted_statuses or r.status in wanted_statuses], counts
 
 
 def _counts_by_scan(conn: Connection, base: Select[Any]) -> StatusCounts:
