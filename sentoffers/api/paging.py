@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -127,3 +128,19 @@ def csv_values(value: str | None) -> list[str]:
     if not value:
         return []
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def parse_each(
+    values: Sequence[str],
+    parse: Callable[[str], StrEnum],
+    field: str,
+    problems: list[Problem],
+) -> list[str]:
+    """Each value read with a vocabulary parser; what cannot be read joins ``problems``."""
+    out = []
+    for value in values:
+        try:
+            out.append(parse(value).value)
+        except ValueError as error:
+            problems.append(Problem("invalid", str(error), field))
+    return out

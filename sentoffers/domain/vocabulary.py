@@ -13,7 +13,7 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import TypeVar
 
-from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
+from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Result, Source
 
 E = TypeVar("E", bound=enum.StrEnum)
 
@@ -73,6 +73,10 @@ def parse_source(value: object) -> Source:
 
 def parse_origin(value: object) -> Origin:
     return _lookup({o.value: o for o in Origin}, value, "origin")
+
+
+def parse_result(value: object) -> Result:
+    return _lookup({r.value: r for r in Result}, value, "result")
 
 
 # .NET's DateTime.ToString() in the invariant and en-US cultures, and dd/MM in others.

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, exists, func, or_, select
 
-from sentoffers.api.paging import Window, count_capped, order_by, paging
+from sentoffers.api.paging import Window, count_capped, order_by, paging, parse_each
 from sentoffers.domain.model import OfferStatus
-from sentoffers.domain.vocabulary import parse_origin
+from sentoffers.domain.vocabulary import parse_origin, parse_result
 from sentoffers.errors import InvalidInput, NotFound, Problem
 from sentoffers.feeds.service import AccountFeeds, account_feeds
 from sentoffers.interactions.schemas import iso
@@ -64,12 +64,8 @@ def _statuses(values: Sequence[str]) -> list[str]:
 
 
 def _origins(values: Sequence[str], field: str) -> list[str]:
-    problems, out = [], []
-    for value in values:
-        try:
-            out.append(parse_origin(value).value)
-        except ValueError as error:
-            problems.append(Problem("invalid", str(error), field))
+    problems: list[Problem] = []
+    out = parse_each(values, parse_origin, field, problems)
     if problems:
         raise InvalidInput.of(problems)
     return out
@@ -388,13 +384,11 @@ def list_offer_interactions(
     win: Window,
 ) -> InteractionSummaryPage:
     feed_id = feed_id.lower()
-    wanted_origins = _origins(origins, "origin")
-    wanted_results = [r.strip().lower() for r in results]
-    known = {"processing", "success", "failure", "notification"}
-    if any(r not in known for r in wanted_results):
-        raise InvalidInput(
-            f"unknown result; expected one of: {', '.join(sorted(known))}", field="result"
-        )
+    problems: list[Problem] = []
+    wanted_origins = parse_each(origins, parse_origin, "origin", problems)
+    wanted_results = parse_each(results, parse_result, "result", problems)
+    if problems:
+        raise InvalidInput.of(problems)
     query = _offer_interactions(account, feed_id, sku_id)
     if wanted_origins:
         query = query.where(interactions.c.origin.in_(wanted_origins))

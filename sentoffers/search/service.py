@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 
-from sentoffers.api.paging import Window, count_capped, order_by, paging
-from sentoffers.domain.vocabulary import parse_date, parse_origin
+from sentoffers.api.paging import Window, count_capped, order_by, paging, parse_each
+from sentoffers.domain.vocabulary import parse_date, parse_origin, parse_result
 from sentoffers.error_codes.service import all_codes
 from sentoffers.errors import InvalidInput, Problem
 from sentoffers.feeds.service import account_feeds
@@ -22,7 +22,6 @@ from sentoffers.store.db import Database
 from sentoffers.store.dialect import escape_like, offer_text_matches
 from sentoffers.store.tables import error_occurrences, interactions, logs, offers
 
-RESULTS = ("processing", "success", "failure", "notification")
 SEARCH_SORTS = {
     "startDate": interactions.c.start_date,
     "closedAt": interactions.c.closed_at,
@@ -79,17 +78,8 @@ def search_interactions(
 ) -> InteractionSearchPage:
     """Interactions of the account's active feeds, newest first, each with its logs."""
     problems: list[Problem] = []
-    origins = []
-    for scope in scopes:
-        try:
-            origins.append(parse_origin(scope).value)
-        except ValueError as error:
-            problems.append(Problem("invalid", str(error), "scope"))
-    wanted_results = [r.lower() for r in results]
-    if any(r not in RESULTS for r in wanted_results):
-        problems.append(
-            Problem("invalid", f"unknown result; expected one of: {', '.join(RESULTS)}", "result")
-        )
+    origins = parse_each(scopes, parse_origin, "scope", problems)
+    wanted_results = parse_each(results, parse_result, "result", problems)
     try:
         start, end = _dates(from_date, to_date)
     except InvalidInput as error:
