@@ -1,121 +1,13 @@
-"""Request models that accept what real connectors send.
-
-The .NET SDK serializes PascalCase keys (``StartDate``, ``Data.Price``), numbers where the
-contract says strings, and several spellings of some fields. ``CompatModel`` matches keys
-without regard to case, maps the extra spellings a model declares in ``key_aliases``, and
-turns numbers into strings. Enumerated words go through the domain's vocabulary parsers.
-"""
+"""The route class every API route uses: answers without nulls, error answers documented."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from functools import cache
-from typing import Annotated, Any, ClassVar
+from typing import Any
 
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
-from pydantic.alias_generators import to_camel
 
 from sentoffers.api.errors import ERROR_RESPONSES
-from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
-from sentoffers.domain.vocabulary import (
-    parse_context,
-    parse_data_status,
-    parse_date,
-    parse_log_type,
-    parse_origin,
-    parse_source,
-)
-
-
-class CompatModel(BaseModel):
-    """Base of request models: case-insensitive keys, aliases, numbers as strings."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        coerce_numbers_to_str=True,
-        extra="ignore",
-    )
-
-    key_aliases: ClassVar[dict[str, str]] = {}
-    """Extra spellings (any case) mapped to a field's camelCase name."""
-
-    @classmethod
-    def _key_lookup(cls) -> dict[str, str]:
-        return _lookup_for(cls)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _canonical_keys(cls, value: Any) -> Any:
-        if not isinstance(value, dict):
-            return value
-        lookup = cls._key_lookup()
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            # .NET serializers write null for unset properties: null means absent.
-            if item is None:
-                continue
-            target = lookup.get(key.lower(), key) if isinstance(key, str) else key
-            out.setdefault(target, item)
-        return out
-
-
-@cache
-def _lookup_for(model: type[CompatModel]) -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for name, info in model.model_fields.items():
-        alias = info.alias or name
-        lookup[alias.lower()] = alias
-        lookup[name.lower()] = alias
-    for spelling, alias in model.key_aliases.items():
-        lookup[spelling.lower()] = alias
-    return lookup
-
-
-def _text(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-LogTypeIn = Annotated[LogType, BeforeValidator(parse_log_type)]
-DataStatusIn = Annotated[DataStatus, BeforeValidator(parse_data_status)]
-ContextIn = Annotated[Context, BeforeValidator(parse_context)]
-SourceIn = Annotated[Source, BeforeValidator(parse_source)]
-OriginIn = Annotated[Origin, BeforeValidator(parse_origin)]
-DateIn = Annotated[datetime, BeforeValidator(parse_date)]
-
-
-def as_list(value: Any) -> Any:
-    """One object where a list is expected is a list of one; null is an empty list."""
-    if value is None:
-        return []
-    if isinstance(value, dict | str):
-        return [value]
-    return value
-
-
-def origins_list(value: Any) -> Any:
-    """``closableOrigins`` as a list, a single word or a comma-separated string."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [part for part in (p.strip() for p in value.split(",")) if part]
-    return value
-
-
-class ReadModel(BaseModel):
-    """Base of response models: camelCase JSON.
-
-    Routes leave unset values out of their answers (``ContractRoute``): the contract types
-    optional fields as strings, so an absent value is omitted rather than sent as null.
-    """
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-    def to_json(self) -> bytes:
-        """The JSON a route answers for this model."""
-        return self.model_dump_json(by_alias=True, exclude_none=True).encode()
 
 
 class ContractRoute(APIRoute):

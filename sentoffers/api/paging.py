@@ -9,10 +9,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import Field
 from sqlalchemy import ColumnElement, Connection, Select, func, literal, select
 
-from sentoffers.api.compat import ReadModel
+from sentoffers.contract import Paging
 from sentoffers.errors import InvalidInput, Problem
 
 MAX_PAGE = 100
@@ -96,13 +95,6 @@ def order_by(
     if getattr(column, "nullable", True):
         ordered = ordered.nulls_last()
     return [ordered, tiebreak.desc() if direction == "desc" else tiebreak.asc()]
-
-
-class Paging(ReadModel):
-    total: int
-    total_is_exact: bool = True
-    from_: int = Field(alias="from")
-    to: int
 
 
 def paging(total: int, exact: bool, win: Window, returned: int) -> Paging:

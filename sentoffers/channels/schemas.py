@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sentoffers.api.compat import CompatModel, ReadModel
+from sentoffers.contract import CompatModel, ReadModel
 
 
 class ChannelCreate(CompatModel):

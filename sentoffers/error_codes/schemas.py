@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sentoffers.api.compat import CompatModel, ReadModel
+from sentoffers.contract import CompatModel, ReadModel
 
 CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+$"
 

@@ -4,7 +4,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from sentoffers.api.compat import CompatModel, ReadModel
+from sentoffers.contract import CompatModel, ReadModel
 
 _SALES_CHANNEL_SPELLINGS = {
     "salesChannels": "salesChannel",

@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from sentoffers.api.compat import (
+from sentoffers.contract import (
     CompatModel,
     ContextIn,
     DataStatusIn,

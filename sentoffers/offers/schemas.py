@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sentoffers.api.compat import ReadModel
-from sentoffers.api.paging import Paging
+from sentoffers.contract import Paging, ReadModel
 
 
 class ChannelRef(ReadModel):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from sentoffers.api.compat import ReadModel
-from sentoffers.api.paging import Paging
+from sentoffers.contract import Paging, ReadModel
 from sentoffers.error_codes.schemas import ErrorCodeRead
 from sentoffers.interactions.schemas import InteractionRead
 
