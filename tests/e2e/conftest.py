@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.service_process import ServiceProcess
+from sentoffers.client import SentOffersCredentials
+from tests.e2e.service_process import ServiceProcess, create_key
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NEWMAN = REPO_ROOT / "node_modules" / ".bin" / "newman"
@@ -41,3 +43,37 @@ def service(tmp_path: Path) -> Iterator[ServiceProcess]:
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    """One ``sentoffers serve`` for the SDK tests; each test works in an account of its own."""
+    directory = tmp_path_factory.mktemp("shared-service")
+    process = ServiceProcess(
+        database_url=f"sqlite:///{directory / 'sentoffers.db'}",
+        log_path=directory / "service.log",
+    )
+    try:
+        process.start()
+    except RuntimeError as error:
+        pytest.fail(f"the service did not start:\n{error}")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def admin_credentials(shared_service: ServiceProcess) -> SentOffersCredentials:
+    """An admin key of ``shared_service`` for every account."""
+    key = create_key(shared_service.database_url, "*", role="admin")
+    return SentOffersCredentials(app_key=key.app_key, app_token=key.app_token)
+
+
+_accounts = itertools.count(1)
+
+
+@pytest.fixture
+def account() -> str:
+    """An account name no other test of the session uses."""
+    return f"acct{next(_accounts)}"

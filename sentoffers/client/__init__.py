@@ -1,0 +1,156 @@
+"""The Python SDK of sentoffers: the counterpart of the .NET ``SentOffers.SDK``, and more.
+
+::
+
+    from sentoffers.client import SentOffersClient, SentOffersCredentials
+
+    credentials = SentOffersCredentials(app_key="vtexappkey-acme-XYZ", app_token="...")
+    with SentOffersClient("http://127.0.0.1:8000", credentials=credentials) as client:
+        response = client.create_feed(
+            "acme", {"id": "vtex.netshoes", "salesChannel": "1", "affiliateId": "NTS"}
+        )
+        if not response.ok:
+            print(response.errors)
+
+``AsyncSentOffersClient`` has the same operations as coroutines. Every call returns a
+``SentOffersResponse``; ``raise_for_errors()`` turns a failed one into an exception (see
+``sentoffers.client._errors`` for the hierarchy). Calls are retried on lost answers, 429
+and 5xx, and every POST carries an Idempotency-Key so a retry never writes twice.
+"""
+
+from sentoffers.channels.schemas import ChannelCreate, ChannelRead
+from sentoffers.client._api import OperationSet
+from sentoffers.client._client import (
+    AccountClient,
+    AsyncAccountClient,
+    AsyncSentOffersClient,
+    SentOffersClient,
+)
+from sentoffers.client._credentials import SentOffersCredentials
+from sentoffers.client._entries import (
+    ChannelError,
+    KnownCode,
+    error_entry,
+    evidence,
+    exception_failure,
+    unmapped_failure,
+)
+from sentoffers.client._errors import (
+    ApiError,
+    AuthenticationError,
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    SentOffersError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from sentoffers.client._interaction import AsyncInteraction, Interaction
+from sentoffers.client._operations import Call
+from sentoffers.client._response import ErrorItem, SentOffersResponse
+from sentoffers.client._retry import RetryPolicy
+from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
+from sentoffers.error_codes.schemas import ErrorCodeCreate, ErrorCodeRead, ErrorCodeUpdate
+from sentoffers.feeds.schemas import FeedCreate, FeedCreated, FeedRead, FeedUpdate
+from sentoffers.interactions.schemas import (
+    BatchItem,
+    BatchItemResult,
+    BatchRead,
+    InteractionCreate,
+    InteractionRead,
+    LogCreate,
+    LogCreated,
+    LogRead,
+    UnifiedCreate,
+    UnifiedRead,
+)
+from sentoffers.interactions.schemas import (
+    DataIn as LogData,
+)
+from sentoffers.interactions.schemas import (
+    ErrorIn as LogError,
+)
+from sentoffers.interactions.schemas import (
+    EvidenceIn as Evidence,
+)
+from sentoffers.keys.schemas import AppTokenIssued, KeyCreate, KeyCreated
+from sentoffers.offers.schemas import (
+    InteractionSummaryPage,
+    OfferDetails,
+    OfferPage,
+    OfferSummary,
+    UnmappedErrorPage,
+)
+from sentoffers.search.schemas import ErrorSearchPage, InteractionSearchPage
+
+__all__ = [
+    "AccountClient",
+    "ApiError",
+    "AppTokenIssued",
+    "AsyncAccountClient",
+    "AsyncInteraction",
+    "AsyncSentOffersClient",
+    "AuthenticationError",
+    "BatchItem",
+    "BatchItemResult",
+    "BatchRead",
+    "Call",
+    "ChannelCreate",
+    "ChannelError",
+    "ChannelRead",
+    "ConflictError",
+    "Context",
+    "DataStatus",
+    "ErrorCodeCreate",
+    "ErrorCodeRead",
+    "ErrorCodeUpdate",
+    "ErrorItem",
+    "ErrorSearchPage",
+    "Evidence",
+    "FeedCreate",
+    "FeedCreated",
+    "FeedRead",
+    "FeedUpdate",
+    "GoneError",
+    "Interaction",
+    "InteractionCreate",
+    "InteractionRead",
+    "InteractionSearchPage",
+    "InteractionSummaryPage",
+    "KeyCreate",
+    "KeyCreated",
+    "KnownCode",
+    "LogCreate",
+    "LogCreated",
+    "LogData",
+    "LogError",
+    "LogRead",
+    "LogType",
+    "NotFoundError",
+    "OfferDetails",
+    "OfferPage",
+    "OfferSummary",
+    "OperationSet",
+    "Origin",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "RetryPolicy",
+    "SentOffersClient",
+    "SentOffersCredentials",
+    "SentOffersError",
+    "SentOffersResponse",
+    "ServerError",
+    "Source",
+    "TransportError",
+    "UnifiedCreate",
+    "UnifiedRead",
+    "UnmappedErrorPage",
+    "ValidationError",
+    "error_entry",
+    "evidence",
+    "exception_failure",
+    "unmapped_failure",
+]

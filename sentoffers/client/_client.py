@@ -1,0 +1,269 @@
+"""The clients: ``AsyncSentOffersClient`` and ``SentOffersClient`` share every operation
+(``OperationSet``) and differ only in how they wait for I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from sentoffers.client._api import OperationSet
+from sentoffers.client._base import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    BaseClient,
+    default_clock,
+    default_jitter,
+)
+from sentoffers.client._credentials import SentOffersCredentials
+from sentoffers.client._interaction import AsyncInteraction, Interaction
+from sentoffers.client._operations import Call, Operation, Unscoped
+from sentoffers.client._response import SentOffersResponse
+from sentoffers.client._retry import RetryPolicy
+
+__all__ = ["AccountClient", "AsyncAccountClient", "AsyncSentOffersClient", "SentOffersClient"]
+
+T = TypeVar("T")
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def _url(base_url: str | None) -> str:
+    return base_url or os.environ.get("SENTOFFERS_URL") or DEFAULT_URL
+
+
+class AsyncSentOffersClient(BaseClient, OperationSet):
+    """The asyncio client. One instance per process: its connection pool serves every call.
+
+    ``base_url`` defaults to ``SENTOFFERS_URL``, then ``http://127.0.0.1:8000``.
+    ``credentials`` are used unless a call passes its own. ``transport`` replaces the HTTP
+    transport (``httpx.ASGITransport(app)`` runs against an app in the same process);
+    ``clock``, ``sleep`` and ``jitter`` exist for tests.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        credentials: SentOffersCredentials | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        idempotency_keys: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        user_agent: str | None = None,
+        clock: Callable[[], float] = default_clock,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = default_jitter,
+    ) -> None:
+        super().__init__(
+            _url(base_url),
+            credentials=credentials,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            idempotency_keys=idempotency_keys,
+            user_agent=user_agent,
+            clock=clock,
+            jitter=jitter,
+        )
+        self._http = httpx.AsyncClient(transport=transport, limits=limits, timeout=self.timeout)
+        self._sleep = sleep
+
+    async def send(self, call: Call[T]) -> SentOffersResponse[T]:
+        """Send a call, retrying as the policy allows; never raises for an outcome."""
+        exchange = self.exchange(call)
+        while True:
+            try:
+                response = await self._http.send(exchange.request)
+            except httpx.TransportError as error:
+                delay = exchange.lost(error)
+            else:
+                delay = exchange.answered(response)
+            if delay is None:
+                return exchange.result
+            await self._sleep(delay)
+
+    def _bind(self, operation: Operation[..., Any] | Unscoped[..., Any]) -> Any:
+        return _bound_async(self, operation, None)
+
+    def for_account(self, account: str) -> AsyncAccountClient:
+        """The same client with ``account`` bound: its operations take no account argument."""
+        return AsyncAccountClient(self, account)
+
+    def interaction(
+        self,
+        account: str,
+        feed_id: str,
+        sku_id: str,
+        *,
+        origin: str,
+        source: str = "channel",
+        context: str = "ongoing",
+        agent: str = "",
+        credentials: SentOffersCredentials | None = None,
+    ) -> AsyncInteraction:
+        """An interaction for ``async with``: opened on entry, closed on exit (see
+        ``AsyncInteraction``)."""
+        return AsyncInteraction(
+            self, account, feed_id, sku_id, origin=origin, source=source, context=context,
+            agent=agent, credentials=credentials,
+        )  # fmt: skip
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+class SentOffersClient(BaseClient, OperationSet):
+    """The blocking client; the same operations as ``AsyncSentOffersClient``, thread-safe."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        credentials: SentOffersCredentials | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        idempotency_keys: bool = True,
+        transport: httpx.BaseTransport | None = None,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        user_agent: str | None = None,
+        clock: Callable[[], float] = default_clock,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = default_jitter,
+    ) -> None:
+        super().__init__(
+            _url(base_url),
+            credentials=credentials,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            idempotency_keys=idempotency_keys,
+            user_agent=user_agent,
+            clock=clock,
+            jitter=jitter,
+        )
+        self._http = httpx.Client(transport=transport, limits=limits, timeout=self.timeout)
+        self._sleep = sleep
+
+    def send(self, call: Call[T]) -> SentOffersResponse[T]:
+        """Send a call, retrying as the policy allows; never raises for an outcome."""
+        exchange = self.exchange(call)
+        while True:
+            try:
+                response = self._http.send(exchange.request)
+            except httpx.TransportError as error:
+                delay = exchange.lost(error)
+            else:
+                delay = exchange.answered(response)
+            if delay is None:
+                return exchange.result
+            self._sleep(delay)
+
+    def _bind(self, operation: Operation[..., Any] | Unscoped[..., Any]) -> Any:
+        return _bound_sync(self, operation, None)
+
+    def for_account(self, account: str) -> AccountClient:
+        """The same client with ``account`` bound: its operations take no account argument."""
+        return AccountClient(self, account)
+
+    def interaction(
+        self,
+        account: str,
+        feed_id: str,
+        sku_id: str,
+        *,
+        origin: str,
+        source: str = "channel",
+        context: str = "ongoing",
+        agent: str = "",
+        credentials: SentOffersCredentials | None = None,
+    ) -> Interaction:
+        """An interaction for ``with``: opened on entry, closed on exit (see ``Interaction``)."""
+        return Interaction(
+            self, account, feed_id, sku_id, origin=origin, source=source, context=context,
+            agent=agent, credentials=credentials,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncAccountClient(OperationSet):
+    """``AsyncSentOffersClient.for_account(account)``: every operation acts on ``account``."""
+
+    def __init__(self, client: AsyncSentOffersClient, account: str) -> None:
+        self.client = client
+        self.account = account
+
+    def _bind(self, operation: Operation[..., Any] | Unscoped[..., Any]) -> Any:
+        return _bound_async(self.client, operation, self.account)
+
+    def interaction(self, feed_id: str, sku_id: str, **options: Any) -> AsyncInteraction:
+        """``client.interaction`` on the bound account."""
+        return self.client.interaction(self.account, feed_id, sku_id, **options)
+
+
+class AccountClient(OperationSet):
+    """``SentOffersClient.for_account(account)``: every operation acts on ``account``."""
+
+    def __init__(self, client: SentOffersClient, account: str) -> None:
+        self.client = client
+        self.account = account
+
+    def _bind(self, operation: Operation[..., Any] | Unscoped[..., Any]) -> Any:
+        return _bound_sync(self.client, operation, self.account)
+
+    def interaction(self, feed_id: str, sku_id: str, **options: Any) -> Interaction:
+        """``client.interaction`` on the bound account."""
+        return self.client.interaction(self.account, feed_id, sku_id, **options)
+
+
+def _bound_async(
+    client: AsyncSentOffersClient,
+    operation: Operation[..., Any] | Unscoped[..., Any],
+    account: str | None,
+) -> Callable[..., Awaitable[SentOffersResponse[Any]]]:
+    build = operation.builder(account)
+
+    @functools.wraps(operation.build)
+    async def method(*args: Any, **kwargs: Any) -> SentOffersResponse[Any]:
+        return await client.send(build(*args, **kwargs))
+
+    return method
+
+
+def _bound_sync(
+    client: SentOffersClient,
+    operation: Operation[..., Any] | Unscoped[..., Any],
+    account: str | None,
+) -> Callable[..., SentOffersResponse[Any]]:
+    build = operation.builder(account)
+
+    @functools.wraps(operation.build)
+    def method(*args: Any, **kwargs: Any) -> SentOffersResponse[Any]:
+        return client.send(build(*args, **kwargs))
+
+    return method
