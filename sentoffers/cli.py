@@ -179,7 +179,8 @@ def purge(
         ),
     ] = None,
 ) -> None:
-    """Delete logs and closed interactions older than the retention period."""
+    """Delete logs and closed interactions older than the retention period, and stale
+    idempotency keys."""
     from sentoffers.retention import purge_expired
 
     if retention_days is not None and retention_days <= 0:
@@ -188,7 +189,12 @@ def purge(
     settings = _settings(database_url, retention_days=retention_days)
     db = open_database(settings)
     try:
-        report = purge_expired(db, settings.retention, chunk_rows=settings.purge_chunk_rows)
+        report = purge_expired(
+            db,
+            settings.retention,
+            chunk_rows=settings.purge_chunk_rows,
+            idempotency_ttl=settings.idempotency_ttl,
+        )
     finally:
         db.dispose()
     typer.echo(report.describe())

@@ -53,9 +53,12 @@ class BackgroundJobs:
 
     def _purge(self) -> str | None:
         report = purge_expired(
-            self._db, self._settings.retention, chunk_rows=self._settings.purge_chunk_rows
+            self._db,
+            self._settings.retention,
+            chunk_rows=self._settings.purge_chunk_rows,
+            idempotency_ttl=self._settings.idempotency_ttl,
         )
-        return report.describe() if report.logs or report.interactions else None
+        return report.describe() if report.deleted_anything else None
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -4,7 +4,8 @@ What an offer needs to be shown stays: the offer itself, its status history, its
 occurrences (with their title, code, date and origin copied onto them), the unmapped-error
 tallies and the status counts. Only the details of interactions go: their logs (by server
 receipt time, ``created_at``) and the closed interactions themselves (by ``closed_at``).
-Open interactions are never purged; the idle sweep closes them first.
+Open interactions are never purged; the idle sweep closes them first. Idempotency keys
+older than their TTL (24 h by default) no longer count, and go too.
 
 The purge works account by account and deletes in chunks of at most ``chunk_rows`` rows,
 each in a transaction of its own: the keys of a chunk are selected through an index that
@@ -19,13 +20,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 
 from sentoffers.domain.model import State
 from sentoffers.errors import Gone
 from sentoffers.store.db import Database
 from sentoffers.store.tables import (
     error_occurrences,
+    idempotency_keys,
     interactions,
     logs,
     offer_status_history,
@@ -33,6 +45,7 @@ from sentoffers.store.tables import (
 )
 
 DEFAULT_CHUNK_ROWS = 5000
+DEFAULT_IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +57,20 @@ class PurgeReport:
     interactions: int = 0
     accounts: int = 0
     transactions: int = 0
+    idempotency_keys: int = 0
 
     def describe(self) -> str:
-        return (
+        said = (
             f"purged {self.logs} log(s) and {self.interactions} closed interaction(s) "
             f"older than {self.cutoff.isoformat()} in {self.accounts} account(s)"
         )
+        if self.idempotency_keys:
+            said += f", and {self.idempotency_keys} expired idempotency key(s)"
+        return said
+
+    @property
+    def deleted_anything(self) -> bool:
+        return bool(self.logs or self.interactions or self.idempotency_keys)
 
 
 def purge_expired(
@@ -58,22 +79,29 @@ def purge_expired(
     now: datetime | None = None,
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    idempotency_ttl: timedelta = DEFAULT_IDEMPOTENCY_TTL,
 ) -> PurgeReport:
-    """Delete the logs and closed interactions older than ``now - retention``."""
+    """Delete the logs and closed interactions older than ``now - retention``, and the
+    idempotency keys older than ``now - idempotency_ttl``."""
     if retention <= timedelta(0):
         raise ValueError("the retention period must be positive")
+    if idempotency_ttl <= timedelta(0):
+        raise ValueError("the idempotency key TTL must be positive")
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
-    cutoff = (now or datetime.now(UTC)) - retention
+    now = now or datetime.now(UTC)
+    cutoff = now - retention
     purge = _Purge(db, cutoff, chunk_rows)
     for account in _accounts(db):
         purge.account(account)
+    purge.expired_idempotency_keys(now - idempotency_ttl)
     return PurgeReport(
         cutoff=cutoff,
         logs=purge.logs,
         interactions=purge.interactions,
         accounts=purge.accounts,
         transactions=purge.transactions,
+        idempotency_keys=purge.keys,
     )
 
 
@@ -106,6 +134,7 @@ class _Purge:
         self.interactions = 0
         self.accounts = 0
         self.transactions = 0
+        self.keys = 0
 
     def account(self, account: str) -> None:
         before = (self.logs, self.interactions)
@@ -182,6 +211,33 @@ class _Purge:
                 ).rowcount
                 uow.commit()
             self.interactions += deleted
+            self.transactions += 1
+            if len(keys) < self.chunk_rows:
+                return
+
+    def expired_idempotency_keys(self, cutoff: datetime) -> None:
+        """Idempotency keys created before ``cutoff``, oldest first, through their
+        ``created_at`` index, whatever their account. A key taken over by a new request
+        since its chunk was selected is newer than the cutoff again, and stays."""
+        while True:
+            with self.db.unit_of_work() as uow:
+                keys = uow.conn.execute(
+                    select(idempotency_keys.c.account, idempotency_keys.c.key)
+                    .where(idempotency_keys.c.created_at < cutoff)
+                    .order_by(idempotency_keys.c.created_at)
+                    .limit(self.chunk_rows)
+                ).all()
+                if not keys:
+                    return
+                self.keys += uow.conn.execute(
+                    delete(idempotency_keys).where(
+                        tuple_(idempotency_keys.c.account, idempotency_keys.c.key).in_(
+                            [tuple(row) for row in keys]
+                        ),
+                        idempotency_keys.c.created_at < cutoff,
+                    )
+                ).rowcount
+                uow.commit()
             self.transactions += 1
             if len(keys) < self.chunk_rows:
                 return

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     retention_days: float = Field(default=10.0, gt=0)
     purge_every_seconds: float = Field(default=3600.0, gt=0)
     purge_chunk_rows: int = Field(default=5000, gt=0)
+    idempotency_ttl_hours: float = Field(default=24.0, gt=0)
     auth_cache_seconds: float = Field(default=30.0, ge=0)
     db_pool_size: int = Field(default=10, gt=0)
     background_jobs: bool = True
@@ -53,6 +54,10 @@ class Settings(BaseSettings):
     @property
     def retention(self) -> timedelta:
         return timedelta(days=self.retention_days)
+
+    @property
+    def idempotency_ttl(self) -> timedelta:
+        return timedelta(hours=self.idempotency_ttl_hours)
 
     @property
     def catalog_retry(self) -> timedelta:

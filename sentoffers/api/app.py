@@ -13,8 +13,10 @@ from fastapi.responses import JSONResponse
 from sentoffers import __version__
 from sentoffers.api.auth import AuthMiddleware
 from sentoffers.api.errors import install_error_handlers
+from sentoffers.api.idempotency import IdempotencyMiddleware
 from sentoffers.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from sentoffers.channels.routes import router as channels_router
+from sentoffers.domain.idempotency import IDEMPOTENCY_KEY_HEADER
 from sentoffers.error_codes.catalog import ErrorCodeCatalog
 from sentoffers.error_codes.routes import router as error_codes_router
 from sentoffers.feeds.routes import router as feeds_router
@@ -35,6 +37,13 @@ and logs, from which each offer's status and open errors are derived.
 Authenticate with `X-VTEX-API-AppKey` and `X-VTEX-API-AppToken`, or a `VtexIdclientAutCookie`
 token. Every account-scoped route takes the account in the `an` query parameter. Errors
 answer `{"errors": [{"code", "message", "field"}]}` with every problem listed.
+
+Every POST under `/api/sent-offers` takes an optional `Idempotency-Key` header (1 to 255
+visible ASCII characters), scoped by account: a retry of the same request within 24 hours
+is answered the first answer again, with `Idempotent-Replayed: true`, and writes nothing.
+The same key on a different request answers 409 `idempotency_key_reused`; while the first
+request still runs, 409 `idempotency_key_in_use` with `Retry-After: 1`. Answers of 500 and
+over are not kept, so their retries run again.
 """
 
 
@@ -88,7 +97,9 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         app.include_router(router)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
 
-    # Outermost first: ids, then the body limit, then authentication.
+    # Outermost first: ids, then the body limit, then authentication, then idempotency
+    # (which needs the principal). The last added runs first.
+    app.add_middleware(IdempotencyMiddleware, db=db, ttl=settings.idempotency_ttl)
     app.add_middleware(AuthMiddleware, authenticator=authenticator)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
@@ -102,6 +113,21 @@ SECURITY_SCHEMES = {
 }
 
 
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": IDEMPOTENCY_KEY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Optional on every POST under /api/sent-offers; makes retries safe: the same "
+        "request under the same key (per account), within 24 hours, is answered the first "
+        "answer again (`Idempotent-Replayed: true`) and writes nothing. The key on a "
+        "different request: 409 `idempotency_key_reused`; while the first still runs: "
+        "409 `idempotency_key_in_use` with `Retry-After: 1`."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+
+
 def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
     """The generated schema, plus the credentials every /api/sent-offers route takes."""
     if app.openapi_schema:
@@ -111,6 +137,9 @@ def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
     )
     components = schema.setdefault("components", {})
     components["securitySchemes"] = SECURITY_SCHEMES
+    # Described once, not on each POST: a fuzzer reusing a few generated keys across
+    # different bodies would be answered 409 before any body is checked.
+    components["parameters"] = {"IdempotencyKey": IDEMPOTENCY_KEY_PARAMETER}
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             # Invalid input answers 400 (install_error_handlers), never FastAPI's 422.

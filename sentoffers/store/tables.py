@@ -19,6 +19,7 @@ from sqlalchemy import (
     Dialect,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -283,4 +284,21 @@ unmapped_errors = Table(
     Column("occurrences", Integer, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False),
+)
+
+# The answers of POSTs sent with an ``Idempotency-Key``, per (account, key): while the first
+# request runs, ``status_code`` is null (the claim); then it holds what was answered, for
+# retries to be answered the same. Rows older than the TTL no longer count and are purged.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("account", ACCOUNT, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("content_type", String(255)),
+    Column("body", LargeBinary),
+    Column("created_at", UTCDateTime, nullable=False),
+    # The purge takes expired keys by age, whatever their account.
+    Index("ix_idempotency_keys_created", "created_at"),
 )

@@ -1,0 +1,422 @@
+"""POSTs sent with an ``Idempotency-Key`` write once, however often they are retried."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+from typer.testing import CliRunner
+
+from sentoffers.api.idempotency import IdempotencyMiddleware
+from sentoffers.cli import app as cli
+from sentoffers.domain.model import Role
+from sentoffers.interactions import service
+from sentoffers.keys.service import Principal
+from sentoffers.retention import purge_expired
+from sentoffers.store.db import Database
+from sentoffers.store.idempotency import ClaimState, claim_key
+from sentoffers.store.tables import idempotency_keys, interactions, logs
+from tests.integration.conftest import ACCOUNT, FEED, OTHER_ACCOUNT, Api
+
+TTL = timedelta(hours=24)
+OPEN = f"/feeds/{FEED}/skus/1/interactions"
+UNIFIED = f"/feeds/{FEED}/skus/1/interactions/unified"
+INTERACTION = {
+    "startDate": "2024-03-01",
+    "source": "seller",
+    "origin": "catalog",
+    "context": "setup",
+}
+REPORT = {
+    "source": "seller",
+    "origin": "price",
+    "context": "ongoing",
+    "type": "success",
+    "description": "price sent",
+    "agent": "connector",
+    "data": {"price": "9.90", "currency": "BRL"},
+}
+
+
+def keyed(key: str) -> dict[str, str]:
+    return {"Idempotency-Key": key}
+
+
+def count(db: Database, table: Any) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def stored_keys(db: Database) -> list[dict[str, Any]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(idempotency_keys).order_by(idempotency_keys.c.account))
+        return [dict(row._mapping) for row in rows]
+
+
+def age_keys(db: Database, by: timedelta) -> None:
+    """Move every stored key's ``created_at`` back by ``by``."""
+    table = idempotency_keys
+    with db.engine.begin() as conn:
+        for account, key, created in conn.execute(
+            select(table.c.account, table.c.key, table.c.created_at)
+        ).all():
+            conn.execute(
+                update(table)
+                .where(table.c.account == account, table.c.key == key)
+                .values(created_at=created - by)
+            )
+
+
+def test_a_retry_is_answered_the_first_answer_again_and_writes_nothing(
+    ready: Api, db: Database
+) -> None:
+    first = ready.post(UNIFIED, REPORT, headers=keyed("retry-1"))
+    again = ready.post(UNIFIED, REPORT, headers=keyed("retry-1"))
+
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["X-Request-Id"]
+    assert (count(db, interactions), count(db, logs)) == (1, 1)
+    [row] = stored_keys(db)
+    assert (row["account"], row["key"], row["status_code"]) == (ACCOUNT, "retry-1", 201)
+    assert row["body"] == first.content
+
+
+def test_replays_keep_the_status_content_type_and_empty_body_of_the_first_answer(
+    ready: Api, db: Database
+) -> None:
+    interaction = ready.open("1")
+    log_path = f"{OPEN}/{interaction}/logs"
+    log = {"type": "information", "description": "working"}
+    logged = [ready.post(log_path, log, headers=keyed("log-1")) for _ in range(2)]
+    closed = [ready.post(f"{OPEN}/{interaction}/close", headers=keyed("close-1")) for _ in range(2)]
+
+    assert logged[1].headers["content-type"] == "application/json; charset=utf-8"
+    assert logged[1].content == logged[0].content
+    assert count(db, logs) == 1
+    assert [c.status_code for c in closed] == [204, 204]
+    assert closed[1].content == b""
+    assert closed[1].headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_same_key_on_a_different_request_is_refused_and_writes_nothing(
+    ready: Api, db: Database
+) -> None:
+    assert ready.post(UNIFIED, REPORT, headers=keyed("k")).status_code == 201
+    other_body = ready.post(UNIFIED, {**REPORT, "description": "other"}, headers=keyed("k"))
+    other_path = ready.post(
+        f"/feeds/{FEED}/skus/2/interactions/unified", REPORT, headers=keyed("k")
+    )
+
+    for response in (other_body, other_path):
+        assert response.status_code == 409
+        assert response.json() == {
+            "errors": [
+                {
+                    "code": "idempotency_key_reused",
+                    "message": response.json()["errors"][0]["message"],
+                    "field": "Idempotency-Key",
+                }
+            ]
+        }
+        assert "different request" in response.json()["errors"][0]["message"]
+    assert (count(db, interactions), count(db, logs)) == (1, 1)
+
+
+def test_other_credentials_of_the_same_account_are_never_replayed_the_first_answer(
+    ready: Api, make_api: Callable[..., Api], db: Database
+) -> None:
+    assert ready.post(OPEN, INTERACTION, headers=keyed("shared")).status_code == 201
+
+    response = make_api().post(OPEN, INTERACTION, headers=keyed("shared"))
+
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "idempotency_key_reused"
+    assert count(db, interactions) == 1
+
+
+def test_a_request_still_running_answers_in_use_with_retry_after(ready: Api, db: Database) -> None:
+    assert ready.post(UNIFIED, REPORT, headers=keyed("busy")).status_code == 201
+    # The claim of a request that has not answered yet: a row with no status.
+    with db.engine.begin() as conn:
+        conn.execute(update(idempotency_keys).values(status_code=None, body=None))
+
+    response = ready.post(UNIFIED, REPORT, headers=keyed("busy"))
+
+    assert response.status_code == 409
+    assert response.headers["Retry-After"] == "1"
+    [problem] = response.json()["errors"]
+    assert (problem["code"], problem["field"]) == ("idempotency_key_in_use", "Idempotency-Key")
+    assert count(db, interactions) == 1
+
+
+def test_a_retry_while_the_first_request_runs_is_told_to_wait_then_replayed(
+    ready: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+    real_open = service.open_interaction
+
+    def slow_open(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        assert release.wait(10)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(service, "open_interaction", slow_open)
+    answers: list[httpx.Response] = []
+    first = threading.Thread(
+        target=lambda: answers.append(ready.post(OPEN, INTERACTION, headers=keyed("slow")))
+    )
+    first.start()
+    try:
+        assert entered.wait(10)
+        waiting = ready.post(OPEN, INTERACTION, headers=keyed("slow"))
+    finally:
+        release.set()
+        first.join(10)
+
+    assert waiting.status_code == 409
+    assert waiting.json()["errors"][0]["code"] == "idempotency_key_in_use"
+    assert waiting.headers["Retry-After"] == "1"
+    [answer] = answers
+    assert answer.status_code == 201
+    replay = ready.post(OPEN, INTERACTION, headers=keyed("slow"))
+    assert (replay.status_code, replay.content) == (201, answer.content)
+    assert count(db, interactions) == 1
+
+
+def test_two_claims_racing_on_one_key_leave_exactly_one_running(db: Database) -> None:
+    barrier = threading.Barrier(4)
+    states: list[ClaimState] = []
+
+    def claim() -> None:
+        barrier.wait()
+        now = datetime.now(UTC)
+        states.append(claim_key(db, ACCOUNT, "race", "f" * 64, now=now, ttl=TTL).state)
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert sorted(s.value for s in states) == ["claimed", "in_use", "in_use", "in_use"]
+
+
+def test_a_key_older_than_the_ttl_no_longer_counts_and_the_request_runs_again(
+    ready: Api, db: Database
+) -> None:
+    first = ready.post(UNIFIED, REPORT, headers=keyed("old"))
+    age_keys(db, TTL + timedelta(minutes=1))
+
+    again = ready.post(UNIFIED, REPORT, headers=keyed("old"))
+
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers
+    assert again.json()["id"] != first.json()["id"]
+    assert count(db, interactions) == 2
+    [row] = stored_keys(db)
+    assert row["created_at"] > datetime.now(UTC) - timedelta(minutes=1)
+    assert ready.post(UNIFIED, REPORT, headers=keyed("old")).content == again.content
+
+
+def test_an_unexpected_error_gives_the_key_up_and_a_retry_runs_again(
+    ready: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = service.open_interaction
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(service, "open_interaction", broken)
+    with pytest.raises(RuntimeError, match="went away"):
+        ready.post(OPEN, INTERACTION, headers=keyed("flaky"))
+    assert stored_keys(db) == []
+
+    monkeypatch.setattr(service, "open_interaction", real_open)
+    retry = ready.post(OPEN, INTERACTION, headers=keyed("flaky"))
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry.headers
+    assert count(db, interactions) == 1
+
+
+def test_a_5xx_answer_is_not_kept(db: Database) -> None:
+    """Any answer of 500 and over gives the key up, exception or not."""
+    principal = Principal("app-key", Role.CONNECTOR, frozenset({ACCOUNT}))
+    answers = iter([503, 201])
+
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        status = next(answers)
+        await JSONResponse({"status": status}, status_code=status)(scope, receive, send)
+
+    async def authenticated(scope: Scope, receive: Receive, send: Send) -> None:
+        scope.setdefault("state", {})["principal"] = principal
+        await IdempotencyMiddleware(endpoint, db, TTL)(scope, receive, send)
+
+    client = TestClient(authenticated)
+    url = f"/api/sent-offers/things?an={ACCOUNT}"
+    assert client.post(url, json={}, headers=keyed("k")).status_code == 503
+    assert stored_keys(db) == []
+    assert client.post(url, json={}, headers=keyed("k")).status_code == 201
+    replay = client.post(url, json={}, headers=keyed("k"))
+    assert (replay.status_code, replay.headers["Idempotent-Replayed"]) == (201, "true")
+
+
+def test_a_400_answer_is_kept_and_replayed(ready: Api, db: Database) -> None:
+    bad = {**INTERACTION, "origin": "nowhere"}
+    first = ready.post(OPEN, bad, headers=keyed("bad-body"))
+    again = ready.post(OPEN, bad, headers=keyed("bad-body"))
+
+    assert first.status_code == again.status_code == 400
+    assert again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert stored_keys(db)[0]["status_code"] == 400
+
+
+def test_requests_without_the_header_run_every_time_and_store_no_key(
+    ready: Api, db: Database
+) -> None:
+    answers = [ready.post(UNIFIED, REPORT) for _ in range(2)]
+
+    assert [a.status_code for a in answers] == [201, 201]
+    assert "Idempotent-Replayed" not in answers[1].headers
+    assert count(db, interactions) == 2
+    assert stored_keys(db) == []
+
+
+def test_other_methods_ignore_the_header(ready: Api, db: Database) -> None:
+    feed = {"affiliateId": "AMZ", "salesChannels": "1"}
+    for _ in range(2):
+        updated = ready.request("PUT", f"/feeds/{FEED}", json=feed, headers=keyed("same"))
+        assert updated.status_code == 204
+        assert "Idempotent-Replayed" not in updated.headers
+    read = ready.get(f"/feeds/{FEED}", headers=keyed("not a valid key"))
+    assert read.status_code == 200
+    assert stored_keys(db) == []
+
+
+@pytest.mark.parametrize("key", ["", "has space", "tab\there", "x" * 256, "ключ"])
+def test_a_key_that_is_not_1_to_255_visible_ascii_characters_is_refused(
+    ready: Api, db: Database, key: str
+) -> None:
+    response = ready.post(UNIFIED, REPORT, headers={"Idempotency-Key": key.encode("utf-8")})
+
+    assert response.status_code == 400
+    [problem] = response.json()["errors"]
+    assert (problem["code"], problem["field"]) == ("invalid", "Idempotency-Key")
+    assert (count(db, interactions), stored_keys(db)) == (0, [])
+
+
+def test_a_key_of_255_visible_characters_is_accepted(ready: Api) -> None:
+    key = "!~" + "a" * 253
+    assert ready.post(UNIFIED, REPORT, headers=keyed(key)).status_code == 201
+    assert ready.post(UNIFIED, REPORT, headers=keyed(key)).headers["Idempotent-Replayed"] == "true"
+
+
+def test_keys_are_scoped_by_account(make_api: Callable[..., Api], db: Database) -> None:
+    both = make_api(accounts=[ACCOUNT, OTHER_ACCOUNT])
+    for account in (ACCOUNT, OTHER_ACCOUNT):
+        api = Api(both.client, *both.headers.values(), account)
+        assert api.channel().status_code in (201, 409)
+        assert api.activate().status_code == 201
+        assert api.post(UNIFIED, REPORT, headers=keyed("per-account")).status_code == 201
+
+    assert count(db, interactions) == 2
+    assert [(row["account"], row["key"]) for row in stored_keys(db)] == [
+        (ACCOUNT, "per-account"),
+        (OTHER_ACCOUNT, "per-account"),
+    ]
+
+
+def test_a_key_without_the_account_gets_403_and_claims_nothing(
+    make_api: Callable[..., Api], db: Database
+) -> None:
+    outsider = make_api(account=OTHER_ACCOUNT)
+    outsider.account = ACCOUNT
+
+    response = outsider.post(UNIFIED, REPORT, headers=keyed("not-mine"))
+
+    assert response.status_code == 403
+    assert stored_keys(db) == []
+
+
+def test_without_an_the_key_is_scoped_by_the_credentials_only_account(
+    make_api: Callable[..., Api], db: Database
+) -> None:
+    admin = make_api(Role.ADMIN)
+    code = {"id": "SHIP-001", "type": "Shipping", "description": "late"}
+    url = "/api/sent-offers/error-codes"
+    answers = [admin.client.post(url, json=code, headers={**admin.headers, **keyed("c")})]
+    answers.append(admin.client.post(url, json=code, headers={**admin.headers, **keyed("c")}))
+
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[1].headers["Idempotent-Replayed"] == "true"
+    assert [(row["account"], row["key"]) for row in stored_keys(db)] == [(ACCOUNT, "c")]
+
+
+@pytest.fixture
+def expired_and_fresh(ready: Api, db: Database) -> None:
+    for key in ("old-1", "old-2", "old-3"):
+        response = ready.post(UNIFIED, {**REPORT, "description": key}, headers=keyed(key))
+        assert response.status_code == 201
+    age_keys(db, TTL + timedelta(minutes=1))
+    assert ready.post(UNIFIED, REPORT, headers=keyed("fresh")).status_code == 201
+
+
+def test_the_purge_deletes_expired_keys_in_chunks_and_keeps_fresh_ones(
+    db: Database, expired_and_fresh: None
+) -> None:
+    report = purge_expired(db, timedelta(days=10), chunk_rows=2, idempotency_ttl=TTL)
+
+    assert report.idempotency_keys == 3
+    assert report.transactions == 2
+    assert "3 expired idempotency key(s)" in report.describe()
+    assert [row["key"] for row in stored_keys(db)] == ["fresh"]
+    assert purge_expired(db, timedelta(days=10)).idempotency_keys == 0
+
+
+def test_the_purge_command_deletes_expired_keys(
+    db: Database, database_url: str, expired_and_fresh: None
+) -> None:
+    result = CliRunner().invoke(cli, ["purge", "--database-url", database_url])
+
+    assert result.exit_code == 0, result.output
+    assert "3 expired idempotency key(s)" in result.output
+    assert [row["key"] for row in stored_keys(db)] == ["fresh"]
+
+
+def test_the_purge_honours_a_shorter_ttl(ready: Api, db: Database) -> None:
+    assert ready.post(UNIFIED, REPORT, headers=keyed("brief")).status_code == 201
+    time.sleep(0.05)
+
+    report = purge_expired(db, timedelta(days=10), idempotency_ttl=timedelta(seconds=0.01))
+
+    assert report.idempotency_keys == 1
+    assert stored_keys(db) == []
+    with pytest.raises(ValueError, match="TTL"):
+        purge_expired(db, timedelta(days=10), idempotency_ttl=timedelta(0))
+
+
+def test_the_openapi_documents_the_header(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+
+    parameter = schema["components"]["parameters"]["IdempotencyKey"]
+    assert (parameter["name"], parameter["in"], parameter["required"]) == (
+        "Idempotency-Key",
+        "header",
+        False,
+    )
+    assert parameter["schema"]["maxLength"] == 255
+    for said in ("Idempotency-Key", "idempotency_key_reused", "idempotency_key_in_use"):
+        assert said in schema["info"]["description"]
