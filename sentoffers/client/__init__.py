@@ -52,7 +52,7 @@ from sentoffers.client._interaction import AsyncInteraction, Interaction
 from sentoffers.client._operations import Call
 from sentoffers.client._response import ErrorItem, SentOffersResponse
 from sentoffers.client._retry import RetryPolicy
-from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
+from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Role, Source
 from sentoffers.error_codes.schemas import ErrorCodeCreate, ErrorCodeRead, ErrorCodeUpdate
 from sentoffers.feeds.schemas import FeedCreate, FeedCreated, FeedRead, FeedUpdate
 from sentoffers.interactions.schemas import (
@@ -138,6 +138,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitedError",
     "RetryPolicy",
+    "Role",
     "SentOffersClient",
     "SentOffersCredentials",
     "SentOffersError",

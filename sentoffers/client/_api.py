@@ -410,7 +410,7 @@ def update_error_code(
 
 
 def delete_error_code(error_code_id: str, *, credentials: Credentials = None) -> Call[None]:
-    """Remove an error code no error uses (admin)."""
+    """Remove an error code (admin); later logs with it are classified NTMAP-001."""
     path = f"{API}/error-codes/{segment(error_code_id)}"
     return Call("DELETE", path, None, credentials=credentials)
 

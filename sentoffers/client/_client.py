@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -248,11 +249,10 @@ def _bound_async(
 ) -> Callable[..., Awaitable[SentOffersResponse[Any]]]:
     build = operation.builder(account)
 
-    @functools.wraps(operation.build)
     async def method(*args: Any, **kwargs: Any) -> SentOffersResponse[Any]:
         return await client.send(build(*args, **kwargs))
 
-    return method
+    return _described(method, operation, account)
 
 
 def _bound_sync(
@@ -262,8 +262,25 @@ def _bound_sync(
 ) -> Callable[..., SentOffersResponse[Any]]:
     build = operation.builder(account)
 
-    @functools.wraps(operation.build)
     def method(*args: Any, **kwargs: Any) -> SentOffersResponse[Any]:
         return client.send(build(*args, **kwargs))
 
+    return _described(method, operation, account)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _described(
+    method: F, operation: Operation[..., Any] | Unscoped[..., Any], bound: str | None
+) -> F:
+    """Name, docstring and signature of the operation, without ``account`` once bound."""
+    functools.update_wrapper(method, operation.build)
+    signature = inspect.signature(operation.build)
+    if bound is not None and isinstance(operation, Operation):
+        signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+    answer = str(signature.return_annotation)
+    if answer.startswith("Call["):
+        signature = signature.replace(return_annotation=f"SentOffersResponse{answer[4:]}")
+    method.__signature__ = signature  # type: ignore[attr-defined]
     return method

@@ -126,7 +126,8 @@ def unmapped_failure(
     """A Failure log for an answer the connector cannot classify: ``NTMAP-001``, with the
     channel's raw answer as evidence."""
     raw = _text(channel_response) or ""
-    summary = description or _summary(raw) or "the channel refused the offer"
+    body = _response_body(channel_response) if isinstance(channel_response, httpx.Response) else raw
+    summary = description or _summary(body) or "the channel refused the offer"
     entry = error_entry(
         KnownCode.NTMAP_001, description=summary, title=title, external_code=external_code
     )

@@ -110,7 +110,9 @@ class ServerError(ApiError):
 
 
 def error_class(status_code: int) -> type[ApiError]:
-    """The exception class for an error status."""
+    """The exception class for an error status (``ApiError`` for an unreadable 2xx)."""
+    if status_code < 400:
+        return ApiError
     if status_code == 401:
         return AuthenticationError
     if status_code == 403:

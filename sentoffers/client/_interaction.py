@@ -9,8 +9,10 @@
 
 If the block raises, the interaction logs a Failure carrying the exception's evidence
 (``ChannelError`` sets its code; anything else is ``NTMAP-001``), closes, and the
-exception goes on. The methods raise ``SentOffersError`` when the service refuses a call.
-A cancelled task or an interrupt makes no call: the service closes idle interactions.
+exception goes on. A ``SentOffersError`` (a call the service refused) is not logged as the
+offer's failure: the interaction is only closed. The methods raise ``SentOffersError``
+when the service refuses a call. A cancelled task or an interrupt makes no call: the
+service closes idle interactions.
 """
 
 from __future__ import annotations
@@ -92,6 +94,12 @@ class _InteractionBase:
             LogType.FAILURE, description, data, errors=list(errors), evidence=evidence
         )
 
+    def _with_agent(self, entry: LogCreate | Mapping[str, Any]) -> LogCreate | Mapping[str, Any]:
+        """A log without an agent is written by the interaction's agent."""
+        if isinstance(entry, LogCreate) and not entry.agent and self.agent:
+            return entry.model_copy(update={"agent": self.agent})
+        return entry
+
     def _ids(self) -> tuple[str, str, str, str]:
         return self.account, self.feed_id, self.sku_id, self.id
 
@@ -117,7 +125,8 @@ class AsyncInteraction(_InteractionBase):
     ) -> None:
         if error is not None and not isinstance(error, Exception):
             return
-        if error is not None:
+        # A call the service refused is the connector's problem, not the offer's: no log.
+        if error is not None and not isinstance(error, SentOffersError):
             try:
                 await self.log(exception_failure(error, agent=self.agent))
             except SentOffersError as failed:
@@ -131,7 +140,9 @@ class AsyncInteraction(_InteractionBase):
 
     async def log(self, entry: LogCreate | Mapping[str, Any]) -> LogCreated:
         """Add a log built by hand (or by ``unmapped_failure``)."""
-        answer = await self._client.create_log(*self._ids(), entry, credentials=self.credentials)
+        answer = await self._client.create_log(
+            *self._ids(), self._with_agent(entry), credentials=self.credentials
+        )
         created = answer.raise_for_errors()
         self.logs.append(created)
         return created
@@ -189,7 +200,8 @@ class Interaction(_InteractionBase):
     ) -> None:
         if error is not None and not isinstance(error, Exception):
             return
-        if error is not None:
+        # A call the service refused is the connector's problem, not the offer's: no log.
+        if error is not None and not isinstance(error, SentOffersError):
             try:
                 self.log(exception_failure(error, agent=self.agent))
             except SentOffersError as failed:
@@ -203,7 +215,9 @@ class Interaction(_InteractionBase):
 
     def log(self, entry: LogCreate | Mapping[str, Any]) -> LogCreated:
         """Add a log built by hand (or by ``unmapped_failure``)."""
-        created = self._client.create_log(*self._ids(), entry, credentials=self.credentials)
+        created = self._client.create_log(
+            *self._ids(), self._with_agent(entry), credentials=self.credentials
+        )
         self.logs.append(created.raise_for_errors())
         return self.logs[-1]
 

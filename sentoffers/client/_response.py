@@ -48,7 +48,8 @@ class SentOffersResponse(Generic[T]):
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.status_code < 300
+        """A 2xx answer that was read as expected."""
+        return 200 <= self.status_code < 300 and not self.errors
 
     def raise_for_errors(self) -> T:
         """Return ``data`` when the call succeeded; raise the matching ``SentOffersError``."""

@@ -144,7 +144,7 @@ class LogRead(ReadModel):
     type: str
     description: str
     agent: str
-    evidence: EvidenceRead | dict[str, str] = Field(default_factory=dict)
+    evidence: EvidenceRead = Field(default_factory=EvidenceRead)
     data: dict[str, str] | None = None
     errors: list[ErrorRead] = Field(default_factory=list)
 

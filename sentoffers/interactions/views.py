@@ -36,7 +36,7 @@ def log_row_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
         "type": row["type"],
         "description": row["description"],
         "agent": row["agent"],
-        "evidence": EvidenceRead(**evidence) if evidence else {},
+        "evidence": EvidenceRead(**evidence) if evidence else EvidenceRead(),
         "data": row["data"],
         "errors": [ErrorRead.model_validate(e) for e in row["errors"] or ()],
     }
