@@ -100,6 +100,16 @@ class Exchange(Generic[T]):
         self.started = client._clock()
         self.result: SentOffersResponse[T] = SentOffersResponse(status_code=0)
 
+    def next_request(self) -> httpx.Request:
+        """The request to send now, its timeouts cut to what is left of ``total_timeout``."""
+        left = self.client.retry.total_timeout - (self.client._clock() - self.started)
+        configured = self.client.timeout.as_dict()
+        self.request.extensions["timeout"] = {
+            phase: max(0.001, min(value, left)) if value is not None else max(0.001, left)
+            for phase, value in configured.items()
+        }
+        return self.request
+
     def answered(self, response: httpx.Response) -> float | None:
         """Record an answer; the seconds to wait before retrying, or ``None`` when done."""
         self.attempts += 1
@@ -107,7 +117,8 @@ class Exchange(Generic[T]):
         body = response.content
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         common: dict[str, Any] = {
-            "request_id": response.headers.get("x-request-id"),
+            "request_id": response.headers.get("x-request-id") or self.request_id,
+            "idempotency_key": self.key,
             "body": body,
             "retry_after": retry_after,
             "attempts": self.attempts,
@@ -131,15 +142,27 @@ class Exchange(Generic[T]):
         self.attempts += 1
         message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         self.result = SentOffersResponse(
-            0, errors=[ErrorItem("transport_error", message)], attempts=self.attempts
+            0,
+            errors=[ErrorItem("transport_error", message)],
+            request_id=self.request_id,
+            idempotency_key=self.key,
+            attempts=self.attempts,
         )
-        return self._delay(None, None, None)
+        # A request that never reached the service can be sent again whatever it is.
+        unsent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        return self._delay(None, None, None, unsent=unsent)
+
+    @property
+    def request_id(self) -> str | None:
+        value: str | None = self.request.headers.get("x-request-id")
+        return value
 
     def _delay(
-        self, status: int | None, code: str | None, retry_after: float | None
+        self, status: int | None, code: str | None, retry_after: float | None, unsent: bool = False
     ) -> float | None:
+        idempotent = self.key is not None or unsent
         retryable = should_retry(
-            status, method=self.call.method, idempotent=self.key is not None, error_code=code
+            status, method=self.call.method, idempotent=idempotent, error_code=code
         )
         delay = next_delay(
             self.client.retry,

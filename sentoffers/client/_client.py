@@ -81,7 +81,7 @@ class AsyncSentOffersClient(BaseClient, OperationSet):
         exchange = self.exchange(call)
         while True:
             try:
-                response = await self._http.send(exchange.request)
+                response = await self._http.send(exchange.next_request())
             except httpx.TransportError as error:
                 delay = exchange.lost(error)
             else:
@@ -165,7 +165,7 @@ class SentOffersClient(BaseClient, OperationSet):
         exchange = self.exchange(call)
         while True:
             try:
-                response = self._http.send(exchange.request)
+                response = self._http.send(exchange.next_request())
             except httpx.TransportError as error:
                 delay = exchange.lost(error)
             else:

@@ -47,7 +47,18 @@ class SentOffersError(Exception):
 
 
 class TransportError(SentOffersError):
-    """No answer came from the service, after every retry."""
+    """No answer came from the service, after every retry.
+
+    A POST may still have been written: send it again with ``idempotency_key`` (the same
+    key) to find out without writing twice.
+    """
+
+    def __init__(
+        self, message: str, *, request_id: str | None = None, idempotency_key: str | None = None
+    ) -> None:
+        self.request_id = request_id
+        self.idempotency_key = idempotency_key
+        super().__init__(message)
 
 
 class ApiError(SentOffersError):
@@ -61,12 +72,14 @@ class ApiError(SentOffersError):
         request_id: str | None = None,
         body: bytes = b"",
         retry_after: float | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.errors = errors
         self.request_id = request_id
         self.body = body
         self.retry_after = retry_after
+        self.idempotency_key = idempotency_key
         detail = "; ".join(error.describe() for error in errors) or "no detail"
         suffix = f" (request {request_id})" if request_id else ""
         super().__init__(f"{status_code}: {detail}{suffix}")

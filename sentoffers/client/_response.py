@@ -45,6 +45,8 @@ class SentOffersResponse(Generic[T]):
     """How many requests were sent for this call (retries included)."""
     replayed: bool = False
     """True when the service answered from its Idempotency-Key record."""
+    idempotency_key: str | None = None
+    """The key the POST was sent under: send it again with the same key to retry safely."""
 
     @property
     def ok(self) -> bool:
@@ -56,7 +58,11 @@ class SentOffersResponse(Generic[T]):
         if self.ok:
             return self.data  # type: ignore[return-value]  # None only for bodiless answers
         if self.status_code == 0:
-            raise TransportError("; ".join(error.message for error in self.errors))
+            raise TransportError(
+                "; ".join(error.message for error in self.errors),
+                request_id=self.request_id,
+                idempotency_key=self.idempotency_key,
+            )
         cls: type[ApiError] = error_class(self.status_code)
         raise cls(
             self.status_code,
@@ -64,6 +70,7 @@ class SentOffersResponse(Generic[T]):
             request_id=self.request_id,
             body=self.body,
             retry_after=self.retry_after,
+            idempotency_key=self.idempotency_key,
         )
 
 

@@ -7,6 +7,7 @@ the service answers a repeated key with the first answer and writes nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -14,6 +15,7 @@ from email.utils import parsedate_to_datetime
 __all__ = ["RetryPolicy", "backoff", "next_delay", "parse_retry_after", "should_retry"]
 
 IN_PROGRESS_CODE = "idempotency_key_in_use"
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +23,9 @@ class RetryPolicy:
     """How hard a call tries.
 
     ``max_attempts`` counts the first request. Waits grow as ``backoff_base * 2**n`` up to
-    ``backoff_max``, with full jitter; a ``Retry-After`` answer is honoured up to
-    ``max_retry_after``. No retry starts once ``total_timeout`` seconds would be exceeded.
+    ``backoff_max``, with full jitter. A ``Retry-After`` answer is waited for as asked; one
+    longer than ``max_retry_after`` ends the retries. ``total_timeout`` bounds the whole
+    call: no wait goes past it, and each attempt's timeouts are cut to the time left.
     """
 
     max_attempts: int = 4
@@ -68,10 +71,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if _SECONDS.fullmatch(value):
+        return float(value)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -163,8 +163,9 @@ def test_retry_after_in_seconds_is_read_as_seconds(value: str, seconds: float) -
     assert parse_retry_after(value) == seconds
 
 
-def test_a_negative_retry_after_means_at_once() -> None:
-    assert parse_retry_after("-3") == 0.0
+@pytest.mark.parametrize("value", ["-3", "nan", "inf", "1_000", "1e3"])
+def test_a_retry_after_that_is_not_digits_or_a_date_is_ignored(value: str) -> None:
+    assert parse_retry_after(value) is None
 
 
 @pytest.mark.parametrize("value", [None, "", "soon", "Thursday", "12 monkeys"])
@@ -390,6 +391,36 @@ def test_a_lost_answer_of_a_post_without_a_key_ends_the_call_with_a_transport_er
     assert not exchange.result.ok
     with pytest.raises(TransportError, match="Server disconnected"):
         exchange.result.raise_for_errors()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("busy")],
+)
+def test_a_post_that_never_reached_the_service_is_retried_even_without_a_key(
+    error: httpx.TransportError,
+) -> None:
+    exchange = Exchange(client(idempotency_keys=False), opening())
+    assert exchange.lost(error) is not None
+
+
+def test_a_lost_answer_keeps_the_request_id_and_the_idempotency_key_for_the_caller() -> None:
+    exchange = Exchange(client(), opening(key="key-1"))
+    exchange.lost(httpx.ReadTimeout("late"))
+    result = exchange.result
+    assert result.request_id == exchange.request.headers["X-Request-Id"]
+    assert result.idempotency_key == "key-1"
+    with pytest.raises(TransportError) as raised:
+        result.raise_for_errors()
+    assert (raised.value.request_id, raised.value.idempotency_key) == (result.request_id, "key-1")
+
+
+def test_each_attempt_times_out_no_later_than_the_total_timeout() -> None:
+    clock = Clock()
+    exchange = Exchange(client(clock=clock, retry=RetryPolicy(total_timeout=6.0)), opening())
+    assert exchange.next_request().extensions["timeout"]["read"] == 5.0
+    clock.now += 4.0
+    assert exchange.next_request().extensions["timeout"]["read"] == pytest.approx(2.0)
 
 
 def test_a_lost_answer_of_a_get_is_retried_without_a_key() -> None:
