@@ -4,11 +4,12 @@ call, reading an answer, and the retry decisions of one exchange."""
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 import httpx
 from pydantic import ValidationError as ModelError
@@ -19,7 +20,7 @@ from sentoffers.client._operations import Call
 from sentoffers.client._response import ErrorItem, SentOffersResponse, parse_errors
 from sentoffers.client._retry import RetryPolicy, next_delay, parse_retry_after, should_retry
 
-__all__ = ["DEFAULT_TIMEOUT", "BaseClient"]
+__all__ = ["BaseClient", "ClientOptions"]
 
 T = TypeVar("T")
 
@@ -27,28 +28,60 @@ log = logging.getLogger("sentoffers.client")
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def default_clock() -> float:
+    return time.monotonic()
+
+
+def default_jitter() -> float:
+    return random.random()
+
+
+class ClientOptions(TypedDict, total=False):
+    """The options both clients take, besides ``base_url``, ``transport`` and ``sleep``."""
+
+    credentials: SentOffersCredentials | None
+    timeout: float | httpx.Timeout
+    retry: RetryPolicy | None
+    idempotency_keys: bool
+    limits: httpx.Limits
+    user_agent: str | None
+    clock: Callable[[], float]
+    jitter: Callable[[], float]
 
 
 class BaseClient:
-    """Configuration shared by ``SentOffersClient`` and ``AsyncSentOffersClient``."""
+    """Configuration shared by ``SentOffersClient`` and ``AsyncSentOffersClient``.
+
+    ``base_url`` defaults to ``SENTOFFERS_URL``, then ``http://127.0.0.1:8000``.
+    ``credentials`` are used unless a call passes its own. ``timeout`` applies to each
+    request (10 s, 5 s to connect), ``retry`` is the ``RetryPolicy``, ``limits`` the
+    connection pool's. ``idempotency_keys=False`` sends POSTs without a key (they are then
+    not retried once sent). ``clock`` and ``jitter`` exist for tests.
+    """
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | None = None,
         *,
-        credentials: SentOffersCredentials | None,
-        timeout: float | httpx.Timeout,
-        retry: RetryPolicy,
-        idempotency_keys: bool,
-        user_agent: str | None,
-        clock: Callable[[], float],
-        jitter: Callable[[], float],
+        credentials: SentOffersCredentials | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        idempotency_keys: bool = True,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        user_agent: str | None = None,
+        clock: Callable[[], float] = default_clock,
+        jitter: Callable[[], float] = default_jitter,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        url = base_url or os.environ.get("SENTOFFERS_URL") or DEFAULT_URL
+        self.base_url = url.rstrip("/")
         self.credentials = credentials
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self.retry = retry
+        self.retry = retry or RetryPolicy()
         self.idempotency_keys = idempotency_keys
+        self.limits = limits
         self.user_agent = user_agent or f"sentoffers-python/{__version__}"
         self._clock = clock
         self._jitter = jitter
@@ -178,11 +211,3 @@ class Exchange(Generic[T]):
                 self.call.method, self.call.path, delay, status or "no answer", self.attempts,
             )  # fmt: skip
         return delay
-
-
-def default_clock() -> float:
-    return time.monotonic()
-
-
-def default_jitter() -> float:
-    return random.random()

@@ -6,74 +6,45 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import os
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 import httpx
 
 from sentoffers.client._api import OperationSet
-from sentoffers.client._base import (
-    DEFAULT_LIMITS,
-    DEFAULT_TIMEOUT,
-    BaseClient,
-    default_clock,
-    default_jitter,
-)
+from sentoffers.client._base import BaseClient, ClientOptions
 from sentoffers.client._credentials import SentOffersCredentials
 from sentoffers.client._interaction import AsyncInteraction, Interaction
 from sentoffers.client._operations import Call, Operation, Unscoped
 from sentoffers.client._response import SentOffersResponse
-from sentoffers.client._retry import RetryPolicy
 
 __all__ = ["AccountClient", "AsyncAccountClient", "AsyncSentOffersClient", "SentOffersClient"]
 
 T = TypeVar("T")
 
-DEFAULT_URL = "http://127.0.0.1:8000"
-
-
-def _url(base_url: str | None) -> str:
-    return base_url or os.environ.get("SENTOFFERS_URL") or DEFAULT_URL
-
 
 class AsyncSentOffersClient(BaseClient, OperationSet):
     """The asyncio client. One instance per process: its connection pool serves every call.
 
-    ``base_url`` defaults to ``SENTOFFERS_URL``, then ``http://127.0.0.1:8000``.
-    ``credentials`` are used unless a call passes its own. ``transport`` replaces the HTTP
-    transport (``httpx.ASGITransport(app)`` runs against an app in the same process);
-    ``clock``, ``sleep`` and ``jitter`` exist for tests.
+    ``transport`` replaces the HTTP transport (``httpx.ASGITransport(app)`` runs against an
+    app in the same process); ``sleep`` exists for tests. The other options are
+    ``BaseClient``'s.
     """
 
     def __init__(
         self,
         base_url: str | None = None,
         *,
-        credentials: SentOffersCredentials | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        idempotency_keys: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        user_agent: str | None = None,
-        clock: Callable[[], float] = default_clock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        jitter: Callable[[], float] = default_jitter,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(
-            _url(base_url),
-            credentials=credentials,
-            timeout=timeout,
-            retry=retry or RetryPolicy(),
-            idempotency_keys=idempotency_keys,
-            user_agent=user_agent,
-            clock=clock,
-            jitter=jitter,
+        super().__init__(base_url, **options)
+        self._http = httpx.AsyncClient(
+            transport=transport, limits=self.limits, timeout=self.timeout
         )
-        self._http = httpx.AsyncClient(transport=transport, limits=limits, timeout=self.timeout)
         self._sleep = sleep
 
     async def send(self, call: Call[T]) -> SentOffersResponse[T]:
@@ -130,34 +101,22 @@ class AsyncSentOffersClient(BaseClient, OperationSet):
 
 
 class SentOffersClient(BaseClient, OperationSet):
-    """The blocking client; the same operations as ``AsyncSentOffersClient``, thread-safe."""
+    """The blocking client; the same operations as ``AsyncSentOffersClient``, thread-safe.
+
+    ``transport`` replaces the HTTP transport; ``sleep`` exists for tests. The other
+    options are ``BaseClient``'s.
+    """
 
     def __init__(
         self,
         base_url: str | None = None,
         *,
-        credentials: SentOffersCredentials | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        idempotency_keys: bool = True,
         transport: httpx.BaseTransport | None = None,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        user_agent: str | None = None,
-        clock: Callable[[], float] = default_clock,
         sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[], float] = default_jitter,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        super().__init__(
-            _url(base_url),
-            credentials=credentials,
-            timeout=timeout,
-            retry=retry or RetryPolicy(),
-            idempotency_keys=idempotency_keys,
-            user_agent=user_agent,
-            clock=clock,
-            jitter=jitter,
-        )
-        self._http = httpx.Client(transport=transport, limits=limits, timeout=self.timeout)
+        super().__init__(base_url, **options)
+        self._http = httpx.Client(transport=transport, limits=self.limits, timeout=self.timeout)
         self._sleep = sleep
 
     def send(self, call: Call[T]) -> SentOffersResponse[T]:

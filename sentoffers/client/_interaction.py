@@ -100,6 +100,16 @@ class _InteractionBase:
             return entry.model_copy(update={"agent": self.agent})
         return entry
 
+    def _failure_of(self, error: BaseException | None) -> LogCreate | None:
+        """The Failure log an exception leaving the block calls for.
+
+        None without an exception, or for a ``SentOffersError``: a call the service refused
+        is the connector's problem, not the offer's.
+        """
+        if error is None or isinstance(error, SentOffersError):
+            return None
+        return exception_failure(error, agent=self.agent)
+
     def _ids(self) -> tuple[str, str, str, str]:
         return self.account, self.feed_id, self.sku_id, self.id
 
@@ -125,10 +135,10 @@ class AsyncInteraction(_InteractionBase):
     ) -> None:
         if error is not None and not isinstance(error, Exception):
             return
-        # A call the service refused is the connector's problem, not the offer's: no log.
-        if error is not None and not isinstance(error, SentOffersError):
+        failure = self._failure_of(error)
+        if failure is not None:
             try:
-                await self.log(exception_failure(error, agent=self.agent))
+                await self.log(failure)
             except SentOffersError as failed:
                 log.warning("could not log the failure of interaction %s: %s", self.id, failed)
         try:
@@ -200,10 +210,10 @@ class Interaction(_InteractionBase):
     ) -> None:
         if error is not None and not isinstance(error, Exception):
             return
-        # A call the service refused is the connector's problem, not the offer's: no log.
-        if error is not None and not isinstance(error, SentOffersError):
+        failure = self._failure_of(error)
+        if failure is not None:
             try:
-                self.log(exception_failure(error, agent=self.agent))
+                self.log(failure)
             except SentOffersError as failed:
                 log.warning("could not log the failure of interaction %s: %s", self.id, failed)
         try:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sentoffers.client import SentOffersCredentials
+from tests.e2e.client_flows import KINDS, Sdk
 from tests.e2e.service_process import ServiceProcess, create_key
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -28,27 +29,8 @@ def newman() -> Path:
     return NEWMAN
 
 
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[ServiceProcess]:
-    """``sentoffers serve`` on a fresh SQLite database, answering /health."""
-    process = ServiceProcess(
-        database_url=f"sqlite:///{tmp_path / 'sentoffers.db'}",
-        log_path=tmp_path / "service.log",
-    )
-    try:
-        process.start()
-    except RuntimeError as error:
-        pytest.fail(f"the service did not start:\n{error}")
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture(scope="session")
-def shared_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    """One ``sentoffers serve`` for the SDK tests; each test works in an account of its own."""
-    directory = tmp_path_factory.mktemp("shared-service")
+def serving(directory: Path) -> Iterator[ServiceProcess]:
+    """``sentoffers serve`` on a fresh SQLite database in ``directory``, answering /health."""
     process = ServiceProcess(
         database_url=f"sqlite:///{directory / 'sentoffers.db'}",
         log_path=directory / "service.log",
@@ -61,6 +43,18 @@ def shared_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[ServiceProcess]:
+    """``sentoffers serve`` on a fresh SQLite database, answering /health."""
+    yield from serving(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def shared_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    """One ``sentoffers serve`` for the SDK tests; each test works in an account of its own."""
+    yield from serving(tmp_path_factory.mktemp("shared-service"))
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +71,14 @@ _accounts = itertools.count(1)
 def account() -> str:
     """An account name no other test of the session uses."""
     return f"acct{next(_accounts)}"
+
+
+@pytest.fixture(params=KINDS)
+def sdk(
+    request: pytest.FixtureRequest,
+    shared_service: ServiceProcess,
+    admin_credentials: SentOffersCredentials,
+) -> Iterator[Sdk]:
+    """An admin client of each kind (sync and async) on ``shared_service``."""
+    with Sdk.open(request.param, shared_service.base_url, admin_credentials) as opened:
+        yield opened

@@ -7,8 +7,6 @@ a client was bound to with ``for_account``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from sentoffers.client import (
@@ -17,21 +15,10 @@ from sentoffers.client import (
     PermissionDeniedError,
     SentOffersCredentials,
 )
-from tests.e2e.client_flows import KINDS, Sdk, activated_feed, flow
+from tests.e2e.client_flows import Sdk, activated_feed, flow
 from tests.e2e.service_process import ServiceProcess, create_key
 
 LOGO = "https://example.com/logo.png"
-
-
-@pytest.fixture(params=KINDS)
-def sdk(
-    request: pytest.FixtureRequest,
-    shared_service: ServiceProcess,
-    admin_credentials: SentOffersCredentials,
-) -> Iterator[Sdk]:
-    """An admin client of each kind."""
-    with Sdk.open(request.param, shared_service.base_url, admin_credentials) as opened:
-        yield opened
 
 
 @flow("get_feed", "list_feeds", "login")

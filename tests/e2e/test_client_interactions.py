@@ -8,7 +8,6 @@ Each test runs on ``SentOffersClient`` and on ``AsyncSentOffersClient`` (see
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,25 +15,12 @@ from sentoffers.client import (
     ChannelError,
     KnownCode,
     LogData,
-    SentOffersCredentials,
     ValidationError,
     error_entry,
     evidence,
     unmapped_failure,
 )
-from tests.e2e.client_flows import KINDS, Sdk, activated_feed, flow
-from tests.e2e.service_process import ServiceProcess
-
-
-@pytest.fixture(params=KINDS)
-def sdk(
-    request: pytest.FixtureRequest,
-    shared_service: ServiceProcess,
-    admin_credentials: SentOffersCredentials,
-) -> Iterator[Sdk]:
-    """An admin client of each kind."""
-    with Sdk.open(request.param, shared_service.base_url, admin_credentials) as opened:
-        yield opened
+from tests.e2e.client_flows import Sdk, activated_feed, flow
 
 
 @flow("get_interaction", "get_offer")

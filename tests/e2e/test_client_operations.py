@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 import re
 import time
-from collections.abc import Iterator
 from typing import get_type_hints
 
 import httpx
@@ -48,21 +47,10 @@ from sentoffers.client import (
     UnifiedRead,
     ValidationError,
 )
-from tests.e2e.client_flows import DECLARED, KINDS, OPERATIONS, Sdk, activated_feed, flow
+from tests.e2e.client_flows import DECLARED, OPERATIONS, Sdk, activated_feed, flow
 from tests.e2e.service_process import ServiceProcess
 
 LOGO = "https://example.com/logo.png"
-
-
-@pytest.fixture(params=KINDS)
-def sdk(
-    request: pytest.FixtureRequest,
-    shared_service: ServiceProcess,
-    admin_credentials: SentOffersCredentials,
-) -> Iterator[Sdk]:
-    """An admin client of each kind."""
-    with Sdk.open(request.param, shared_service.base_url, admin_credentials) as opened:
-        yield opened
 
 
 # --- channels and feeds -------------------------------------------------------------------
