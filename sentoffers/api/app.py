@@ -29,6 +29,8 @@ from sentoffers.offers.routes import router as offers_router
 from sentoffers.search.routes import router as search_router
 from sentoffers.settings import Settings
 from sentoffers.store.db import Database
+from sentoffers.ui import SecurityHeadersMiddleware, install_ui
+from sentoffers.store.idempotency import KeyLedger
 
 DESCRIPTION = """\
 Offer Management (Sent Offers) for marketplace connectors: channels, feeds, interactions
@@ -61,6 +63,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             yield
         finally:
             await unified_writer.stop()
+            await idempotency_keys.stop()
             await jobs.stop()
 
     app = FastAPI(
@@ -77,6 +80,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         db, error_codes.ids, max_items=settings.batch_max_items
     )
     app.state.jobs = jobs
+    app.state.idempotency_keys = idempotency_keys = KeyLedger(db, settings.idempotency_ttl)
 
     install_error_handlers(app)
 
@@ -95,14 +99,17 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    install_ui(app)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
 
     # Outermost first: ids, then the body limit, then authentication, then idempotency
     # (which needs the principal). The last added runs first.
-    app.add_middleware(IdempotencyMiddleware, db=db, ttl=settings.idempotency_ttl)
+    app.add_middleware(IdempotencyMiddleware, ledger=idempotency_keys)
     app.add_middleware(AuthMiddleware, authenticator=authenticator)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    # Outside everything: the web UI's security headers reach even its error pages.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

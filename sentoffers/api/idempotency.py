@@ -18,10 +18,8 @@ Requests without the header, and other methods, pass through untouched.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
 
 import anyio
-import anyio.to_thread
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,15 +32,7 @@ from sentoffers.domain.idempotency import (
 )
 from sentoffers.errors import Conflict, InvalidInput, ServiceError
 from sentoffers.keys.service import ALL_ACCOUNTS, Principal
-from sentoffers.store.db import Database
-from sentoffers.store.idempotency import (
-    Claim,
-    ClaimState,
-    StoredResponse,
-    claim_key,
-    complete_key,
-    release_key,
-)
+from sentoffers.store.idempotency import Claim, ClaimState, KeyLedger, StoredResponse
 
 logger = logging.getLogger("sentoffers.api")
 
@@ -53,10 +43,9 @@ _HEADER = IDEMPOTENCY_KEY_HEADER.lower().encode("latin-1")
 class IdempotencyMiddleware:
     """Runs inside ``AuthMiddleware`` (it needs the principal) and the body limit."""
 
-    def __init__(self, app: ASGIApp, db: Database, ttl: timedelta):
+    def __init__(self, app: ASGIApp, ledger: KeyLedger):
         self.app = app
-        self.db = db
-        self.ttl = ttl
+        self.ledger = ledger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _applies(scope):
@@ -89,11 +78,7 @@ class IdempotencyMiddleware:
             body,
             caller=principal.app_key if principal else "",
         )
-        claim = await anyio.to_thread.run_sync(
-            lambda: claim_key(
-                self.db, account, key, fingerprint, now=datetime.now(UTC), ttl=self.ttl
-            )
-        )
+        claim = await self.ledger.claim(account, key, fingerprint)
         if claim.state is ClaimState.CLAIMED:
             await self._run(claim, body, scope, receive, send)
         elif claim.state is ClaimState.REPLAY:
@@ -156,7 +141,7 @@ class IdempotencyMiddleware:
             await self._release(claim)
         else:
             try:
-                await anyio.to_thread.run_sync(complete_key, self.db, claim, answer)
+                await self.ledger.complete(claim, answer)
             except Exception:
                 # The request did its work: the answer still goes out, and the claim stays
                 # (a retry is told the key is in use) rather than letting a retry write twice.
@@ -167,7 +152,7 @@ class IdempotencyMiddleware:
     async def _release(self, claim: Claim) -> None:
         with anyio.CancelScope(shield=True):
             try:
-                await anyio.to_thread.run_sync(release_key, self.db, claim)
+                await self.ledger.release(claim)
             except Exception:
                 logger.exception("could not release idempotency key %r", claim.key)
 

@@ -23,7 +23,7 @@ from sentoffers.interactions import service
 from sentoffers.keys.service import Principal
 from sentoffers.retention import purge_expired
 from sentoffers.store.db import Database
-from sentoffers.store.idempotency import ClaimState, claim_key
+from sentoffers.store.idempotency import IN_PROGRESS_LEASE, ClaimState, KeyLedger, claim_key
 from sentoffers.store.tables import idempotency_keys, interactions, logs
 from tests.integration.conftest import ACCOUNT, FEED, OTHER_ACCOUNT, Api
 
@@ -162,6 +162,20 @@ def test_a_request_still_running_answers_in_use_with_retry_after(ready: Api, db:
     assert count(db, interactions) == 1
 
 
+def test_a_claim_left_unanswered_past_the_lease_is_taken_over(ready: Api, db: Database) -> None:
+    """The process that claimed the key died mid-request: its claim must not block for 24 h."""
+    assert ready.post(UNIFIED, REPORT, headers=keyed("orphan")).status_code == 201
+    with db.engine.begin() as conn:
+        conn.execute(update(idempotency_keys).values(status_code=None, body=None))
+    age_keys(db, IN_PROGRESS_LEASE + timedelta(seconds=1))
+
+    again = ready.post(UNIFIED, REPORT, headers=keyed("orphan"))
+
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers
+    assert ready.post(UNIFIED, REPORT, headers=keyed("orphan")).content == again.content
+
+
 def test_a_retry_while_the_first_request_runs_is_told_to_wait_then_replayed(
     ready: Api, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,9 +274,11 @@ def test_a_5xx_answer_is_not_kept(db: Database) -> None:
         status = next(answers)
         await JSONResponse({"status": status}, status_code=status)(scope, receive, send)
 
+    middleware = IdempotencyMiddleware(endpoint, KeyLedger(db, TTL))
+
     async def authenticated(scope: Scope, receive: Receive, send: Send) -> None:
         scope.setdefault("state", {})["principal"] = principal
-        await IdempotencyMiddleware(endpoint, db, TTL)(scope, receive, send)
+        await middleware(scope, receive, send)
 
     client = TestClient(authenticated)
     url = f"/api/sent-offers/things?an={ACCOUNT}"
