@@ -200,5 +200,112 @@ def purge(
     typer.echo(report.describe())
 
 
+@app.command()
+def sandbox(
+    seed: Annotated[int, typer.Option(help="Catalog seed: the same seed, the same catalog.")] = 1,
+    skus: Annotated[int, typer.Option(help="SKUs per account.", min=0)] = 100,
+    flaw_rate: Annotated[
+        float, typer.Option(help="Share of SKUs with a flaw (0 to 1).", min=0.0, max=1.0)
+    ] = 0.2,
+    account: Annotated[
+        list[str] | None, typer.Option(help="Account to emulate (repeatable).")
+    ] = None,
+    affiliate_id: Annotated[str, typer.Option(help="The affiliate notified.")] = "SBX",
+    sales_channel: Annotated[int, typer.Option(help="The affiliate's trade policy (sc).")] = 1,
+    notify_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Affiliate endpoint for catalog notifications, e.g. "
+            "http://127.0.0.1:9000/api/notification/."
+        ),
+    ] = None,
+    initial_load: Annotated[
+        bool, typer.Option(help="Notify every SKU once started (needs --notify-url).")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    platform_port: Annotated[int, typer.Option(help="VTEX platform port (0: a free one).")] = 0,
+    marketplace_port: Annotated[int, typer.Option(help="Marketplace port (0: a free one).")] = 0,
+    app_key: Annotated[str | None, typer.Option(help="VTEX AppKey (default: random).")] = None,
+    app_token: Annotated[str | None, typer.Option(help="VTEX AppToken (default: random).")] = None,
+    client_id: Annotated[str, typer.Option(help="Marketplace OAuth client id.")] = (
+        "sandbox-connector"
+    ),
+    client_secret: Annotated[
+        str | None, typer.Option(help="Marketplace OAuth client secret (default: random).")
+    ] = None,
+    rate_limit: Annotated[
+        int, typer.Option(help="Marketplace requests per second per client (0: none).", min=0)
+    ] = 20,
+    failure_rate: Annotated[
+        float, typer.Option(help="Share of marketplace requests failing with 5xx.", min=0, max=1)
+    ] = 0.0,
+    max_lot_size: Annotated[int, typer.Option(help="Items per marketplace lot.", min=1)] = 50,
+    token_ttl: Annotated[
+        float, typer.Option(help="Seconds a marketplace token lasts.", min=1)
+    ] = 3600.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print URLs and credentials as one JSON line.")
+    ] = False,
+) -> None:
+    """Run an emulated VTEX platform and a sample marketplace until Ctrl-C (or SIGTERM)."""
+    import signal
+    import threading
+
+    from sentoffers.sandbox import MarketplaceConfig, SandboxConfig, start_sandbox
+
+    if initial_load and not notify_url:
+        typer.echo("error: --initial-load needs --notify-url", err=True)
+        raise typer.Exit(2)
+
+    market = MarketplaceConfig(
+        client_id=client_id,
+        token_ttl_seconds=token_ttl,
+        rate_limit_per_second=rate_limit or None,
+        failure_rate=failure_rate,
+        max_lot_size=max_lot_size,
+    )
+    if client_secret:
+        market.client_secret = client_secret
+    config = SandboxConfig(
+        seed=seed,
+        sku_count=skus,
+        flaw_rate=flaw_rate,
+        accounts=tuple(account or ["sandbox"]),
+        affiliate_id=affiliate_id,
+        sales_channel=sales_channel,
+        notify_url=notify_url,
+        marketplace=market,
+        host=host,
+        platform_port=platform_port,
+        marketplace_port=marketplace_port,
+    )
+    if app_key:
+        config.app_key = app_key
+    if app_token:
+        config.app_token = app_token
+    try:
+        running = start_sandbox(config)
+    except (ValueError, OSError, RuntimeError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        if as_json:
+            typer.echo(json.dumps(running.summary()))
+        else:
+            typer.echo(running.describe())
+        if initial_load:
+            for name in running.catalogs:
+                deliveries = running.initial_load(name)
+                delivered = sum(delivery.delivered for delivery in deliveries)
+                typer.echo(f"initial load of {name}: {delivered}/{len(deliveries)} delivered")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.close()
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
