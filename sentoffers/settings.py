@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     catalog_concurrency: int = Field(default=4, gt=0, le=64)
     catalog_timeout_seconds: float = Field(default=5.0, gt=0)
     catalog_retry_seconds: float = Field(default=3600.0, gt=0)
+    # The web UI. Edit links are filled with the URL-encoded `{accountName}`, `{skuId}` and
+    # `{productId}` of the offer shown.
+    ui_secure_cookie: bool = False
+    ui_session_hours: float = Field(default=8.0, gt=0)
+    ui_edit_information_url: str = (
+        "https://{accountName}.myvtex.com/admin/Site/SkuForm.aspx?IdSku={skuId}"
+    )
+    ui_edit_price_url: str = "https://{accountName}.myvtex.com/admin/pricing/#/sku/{skuId}"
+    ui_edit_inventory_url: str = (
+        "https://{accountName}.myvtex.com/admin/logistics/#/inventory?keyword={skuId}"
+    )
+    ui_live_poll_seconds: float = Field(default=1.0, gt=0)
+    ui_live_max_seconds: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -58,6 +71,10 @@ class Settings(BaseSettings):
     @property
     def idempotency_ttl(self) -> timedelta:
         return timedelta(hours=self.idempotency_ttl_hours)
+
+    @property
+    def ui_session(self) -> timedelta:
+        return timedelta(hours=self.ui_session_hours)
 
     @property
     def catalog_retry(self) -> timedelta:

@@ -29,8 +29,8 @@ from sentoffers.offers.routes import router as offers_router
 from sentoffers.search.routes import router as search_router
 from sentoffers.settings import Settings
 from sentoffers.store.db import Database
-from sentoffers.ui import SecurityHeadersMiddleware, install_ui
 from sentoffers.store.idempotency import KeyLedger
+from sentoffers.ui import SecurityHeadersMiddleware, install_ui
 
 DESCRIPTION = """\
 Offer Management (Sent Offers) for marketplace connectors: channels, feeds, interactions

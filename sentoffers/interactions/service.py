@@ -193,10 +193,12 @@ def get_interaction(
     interaction_id: str,
     *,
     retention: timedelta,
+    max_logs: int | None = None,
 ) -> InteractionRead:
     """The interaction with its logs; 410 if the offer still names it but it was purged.
 
-    ``retention`` words the 410's message for details that expired.
+    ``retention`` words the 410's message for details that expired; ``max_logs`` keeps only
+    the first logs (a page must not read an unbounded number of rows).
     """
     feed_id, interaction_id = feed_id.lower(), normalize_id(interaction_id)
     with db.unit_of_work(write=False) as uow:
@@ -223,6 +225,7 @@ def get_interaction(
             select(logs)
             .where(logs.c.account == account, logs.c.interaction_id == interaction_id)
             .order_by(logs.c.date, logs.c.seq)
+            .limit(max_logs)
         )
         log_views = [log_row_view(r._mapping) for r in log_rows]
     interaction = codec.interaction_from_row(row._mapping)

@@ -149,6 +149,20 @@ class Authenticator:
             self._cache[app_key] = (self._clock() + self._cache_seconds, stored_hash, principal)
         return principal
 
+    def principal_for_key(self, app_key: str) -> Principal:
+        """The principal of a key checked before (a web session): Unauthorized once revoked.
+
+        Uses the same short cache as ``authenticate``, so a revoked key stops working within
+        ``cache_seconds``.
+        """
+        cached = self._cache.get(app_key)
+        if cached and cached[0] > self._clock():
+            return cached[2]
+        stored_hash, principal = self._load(app_key)
+        with self._lock:
+            self._cache[app_key] = (self._clock() + self._cache_seconds, stored_hash, principal)
+        return principal
+
     def _load(self, app_key: str) -> tuple[str, Principal]:
         with self._db.unit_of_work(write=False) as uow:
             row = uow.conn.execute(

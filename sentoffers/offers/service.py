@@ -5,10 +5,10 @@ Only offers of active feeds are ever shown: a deactivated feed's data is hidden,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, exists, func, or_, select
+from sqlalchemy import Connection, Select, and_, exists, func, or_, select, tuple_
 
 from sentoffers.api.paging import Window, count_capped, order_by, paging, parse_each
 from sentoffers.domain.model import OfferStatus
@@ -180,6 +180,64 @@ def list_offers(
         for row in rows
     ]
     return OfferPage(items=items, paging=paging(total, True, win, len(items)), counts=counts)
+
+
+def iter_offers(
+    db: Database,
+    account: str,
+    *,
+    channels_: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    origins: Sequence[str] = (),
+    codes: Sequence[str] = (),
+    brand: str | None = None,
+    category: str | None = None,
+    q: str | None = None,
+    chunk_size: int = 1000,
+) -> Iterator[list[OfferSummary]]:
+    """Every offer ``list_offers`` would list under the same filters, in chunks.
+
+    Chunks follow the offers' key (feed, SKU), each starting after the last key of the one
+    before: no OFFSET however far the export goes, and each chunk is read in a short
+    transaction of its own, so a long export holds nothing open between chunks.
+    """
+    wanted_statuses = _statuses(statuses)
+    wanted_origins = _origins(origins, "origin")
+    with db.unit_of_work(write=False) as uow:
+        feeds_ = account_feeds(uow.conn, account)
+    shown = feeds_.among(channels_) if channels_ else []
+    if channels_ and not shown:
+        return
+    base = _filtered(
+        _visible(account, feeds_),
+        dialect=db.engine.dialect.name,
+        channels_=shown,
+        origins=wanted_origins,
+        codes=codes,
+        brand=brand,
+        category=category,
+        q=q,
+    )
+    if wanted_statuses:
+        base = base.where(offers.c.status.in_(wanted_statuses))
+    base = base.order_by(offers.c.feed_id, offers.c.sku_id).limit(chunk_size)
+    after: tuple[str, str] | None = None
+    while True:
+        query = base
+        if after is not None:
+            query = query.where(tuple_(offers.c.feed_id, offers.c.sku_id) > tuple_(*after))
+        with db.unit_of_work(write=False) as uow:
+            rows = uow.conn.execute(query).all()
+            error_counts = _open_error_counts(uow.conn, account, rows)
+        if not rows:
+            return
+        yield [
+            _summary(row._mapping, feeds_, error_counts.get((row.feed_id, row.sku_id), 0))
+            for row in rows
+        ]
+        if len(rows) < chunk_size:
+            return
+        after = (rows[-1].feed_id, rows[-1].sku_id)
 
 
 def _counts_from_table(conn: Connection, account: str, feed_ids: Sequence[str]) -> StatusCounts:
