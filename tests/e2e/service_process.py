@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -38,8 +39,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, **(extra or {}), "PYTHONUNBUFFERED": "1"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +77,18 @@ def create_key(database_url: str, account: str, role: str = "connector") -> ApiK
 
 
 class ServiceProcess:
-    """``sentoffers serve`` on ``database_url``, logging to ``log_path``."""
+    """``sentoffers serve`` on ``database_url``, logging to ``log_path``.
 
-    def __init__(self, database_url: str, log_path: Path):
+    ``env`` adds to (or overrides) the test process's environment, e.g. ``SENTOFFERS_*``
+    settings the command line has no option for.
+    """
+
+    def __init__(
+        self, database_url: str, log_path: Path, env: Mapping[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
         self.log_path = log_path
+        self.env = dict(env or {})
         self.port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -127,7 +135,7 @@ class ServiceProcess:
         self._log.write(f"$ {' '.join(command)}\n".encode())
         self._log.flush()
         self._process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, env=_env()
+            command, stdout=self._log, stderr=subprocess.STDOUT, env=_env(self.env)
         )
         self._wait_healthy()
 
