@@ -47,7 +47,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
 ) -> None:
-    """Run the service: the API at /api/sent-offers and its docs at /docs."""
+    """Run the service: the web UI at /, the API at /api/sent-offers and its docs at /docs."""
     import uvicorn
 
     settings = _settings(database_url)
@@ -66,7 +66,10 @@ def serve(
             f"  X-VTEX-API-AppToken: {first_key.app_token}\n"
             "It is shown only now. Make others with `sentoffers keys create`."
         )
-    typer.echo(f"sentoffers on http://{host}:{port} (docs at /docs), store {settings.database_url}")
+    typer.echo(
+        f"sentoffers on http://{host}:{port} (web UI at /, API docs at /docs), "
+        f"store {settings.database_url}"
+    )
     if workers > 1:
         import os
 
@@ -305,6 +308,82 @@ def sandbox(
         pass
     finally:
         running.close()
+
+
+@app.command()
+def connector(
+    host: Annotated[str, typer.Option(help="Address of the affiliate endpoint.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the affiliate endpoint.")] = 9000,
+    service_url: Annotated[
+        str | None, typer.Option(help="The sentoffers service (SENTOFFERS_CONNECTOR_SERVICE_URL).")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="The connector's own database (default sqlite:///data/connector.db)."),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Notifications processed at once.")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+) -> None:
+    """Run the sample marketplace's connector: the affiliate endpoint /api/notification/.
+
+    The stores, the service key and the marketplace come from SENTOFFERS_CONNECTOR_*
+    variables (see docs/connector-guide.md).
+    """
+    import uvicorn
+    from pydantic import ValidationError
+
+    from sentoffers.connector import Connector, ConnectorSettings, create_app
+
+    overrides = {
+        name: value
+        for name, value in (
+            ("service_url", service_url), ("database_url", database_url), ("workers", workers)
+        )
+        if value is not None
+    }  # fmt: skip
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    try:
+        running = Connector(ConnectorSettings(**overrides))  # type: ignore[arg-type]
+    except (ValueError, ValidationError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"connector for {', '.join(running.stores)} on http://{host}:{port}/api/notification/ "
+        f"(feed {running.feed_id}, service {running.settings.service_url})"
+    )
+    uvicorn.run(create_app(running), host=host, port=port, log_level=log_level, access_log=False)
+
+
+@app.command()
+def demo(
+    skus: Annotated[int, typer.Option(help="SKUs in the sandbox's catalog.", min=1)] = 500,
+    seed: Annotated[int, typer.Option(help="Catalog seed: the same seed, the same catalog.")] = 7,
+    port: Annotated[
+        int | None, typer.Option(help="The service's port (default 8000, or a free one).")
+    ] = None,
+    flaw_rate: Annotated[
+        float, typer.Option(help="Share of SKUs with a flaw (0 to 1).", min=0.0, max=1.0)
+    ] = 0.2,
+    exit_when_done: Annotated[
+        bool, typer.Option("--exit-when-done", help="Exit once every SKU has settled.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Start the service, the sandbox and the connector; load the catalog; show the UI."""
+    from sentoffers.demo import DemoOptions, run_demo
+
+    options = DemoOptions(
+        skus=skus, seed=seed, port=port, flaw_rate=flaw_rate, exit_when_done=exit_when_done,
+        database_url=database_url,
+    )  # fmt: skip
+    try:
+        code = run_demo(options, echo=typer.echo)
+    except (RuntimeError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import uvicorn
 
@@ -31,9 +31,21 @@ STOP_TIMEOUT_S = 10.0
 
 
 class ServerThread:
-    """A uvicorn server in a daemon thread; ``url`` is ``http://host:port``."""
+    """A uvicorn server in a daemon thread; ``url`` is ``http://host:port``.
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "asgi"):
+    ``lifespan="on"`` runs the app's startup and shutdown (``start`` then waits for the
+    startup to finish).
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "asgi",
+        lifespan: Literal["auto", "on", "off"] = "off",
+    ):
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
@@ -41,7 +53,7 @@ class ServerThread:
         self.port = int(self._socket.getsockname()[1])
         self.url = f"http://{host}:{self.port}"
         config = uvicorn.Config(
-            app, log_config=None, log_level="warning", access_log=False, lifespan="off"
+            app, log_config=None, log_level="warning", access_log=False, lifespan=lifespan
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -1,0 +1,129 @@
+"""The affiliate endpoint: ``POST /api/notification/``, and a few routes to operate it.
+
+A notification is read, checked against the stores served and queued; the answer (200)
+comes at once, before any step runs: the workers do the rest. Operating routes, under
+``/api/connector``, need ``Authorization: Bearer <SENTOFFERS_CONNECTOR_ADMIN_TOKEN>`` (and
+are refused while no token is set):
+
+- ``GET /api/connector/status``: SKUs per state, jobs pending, the contingency queue;
+- ``GET /api/connector/skus/{account}/{skuId}``: one SKU's row of the states table;
+- ``GET /api/connector/approval-queue/{account}``: SKUs waiting for a category mapping;
+- ``PUT /api/connector/category-map/{account}/{categoryId}`` ``{"category"}``: map a
+  category, releasing the SKUs that waited for it;
+- ``POST /api/connector/contingency/replay``, ``POST /api/connector/sweep``,
+  ``POST /api/connector/load/{account}``: run those jobs now.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from sentoffers.connector.model import InvalidNotification, parse_notification
+from sentoffers.connector.runtime import Connector, UnknownStore
+
+__all__ = ["create_app"]
+
+
+class CategoryMapping(BaseModel):
+    category: str = Field(min_length=1, max_length=200)
+
+
+def create_app(connector: Connector) -> FastAPI:
+    """The endpoint app of ``connector``; starting the app starts the connector."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await connector.start()
+        try:
+            yield
+        finally:
+            await connector.stop()
+
+    app = FastAPI(
+        title="sentoffers connector",
+        description="The affiliate endpoint of a marketplace connector.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.connector = connector
+
+    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        token = connector.settings.admin_token
+        if not token:
+            raise HTTPException(403, "set SENTOFFERS_CONNECTOR_ADMIN_TOKEN to use these routes")
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+            raise HTTPException(401, "send Authorization: Bearer <admin token>")
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/api/notification/")
+    @app.post("/api/notification", include_in_schema=False)
+    async def notification(request: Request) -> JSONResponse:
+        """A VTEX catalog notification: queued, answered at once."""
+        try:
+            body = json.loads(await request.body())
+            notified = parse_notification(body)
+        except ValueError as error:
+            problems = error.problems if isinstance(error, InvalidNotification) else [str(error)]
+            return JSONResponse({"errors": problems}, status_code=400)
+        try:
+            connector.accept(notified)
+        except UnknownStore as unknown:
+            return JSONResponse({"errors": [str(unknown)]}, status_code=404)
+        return JSONResponse({"accepted": True, "pending": connector.queue.pending()})
+
+    guarded = [Depends(admin)]
+
+    # Routes that touch the work queue are coroutines: the queue belongs to the event loop.
+    @app.get("/api/connector/status", dependencies=guarded)
+    async def status() -> dict[str, Any]:
+        return connector.status()
+
+    @app.get("/api/connector/skus/{account}/{sku_id}", dependencies=guarded)
+    def sku_state(account: str, sku_id: str) -> dict[str, Any]:
+        record = connector.states.get(account, sku_id)
+        if record is None:
+            raise HTTPException(404, f"no state for SKU {sku_id} of {account}")
+        return {**asdict(record), "state": record.state.value}
+
+    @app.get("/api/connector/approval-queue/{account}", dependencies=guarded)
+    def approval_queue(account: str) -> dict[str, Any]:
+        waiting = connector.states.waiting(account)
+        return {
+            "items": [
+                {"skuId": sku, "categoryId": category, "categoryName": name}
+                for sku, category, name in waiting
+            ]
+        }
+
+    @app.put("/api/connector/category-map/{account}/{category_id}", dependencies=guarded)
+    async def map_category(account: str, category_id: int, body: CategoryMapping) -> dict[str, int]:
+        return {"released": connector.map_category(account, category_id, body.category)}
+
+    @app.post("/api/connector/contingency/replay", dependencies=guarded)
+    async def replay() -> dict[str, int]:
+        return {"queued": await connector.replay_contingency(everything=True)}
+
+    @app.post("/api/connector/sweep", dependencies=guarded)
+    async def sweep() -> dict[str, int]:
+        return {"queued": await connector.sweep_inventory()}
+
+    @app.post("/api/connector/load/{account}", dependencies=guarded)
+    async def load(account: str) -> dict[str, int]:
+        if account not in connector.stores:
+            raise HTTPException(404, f"the connector does not serve {account}")
+        return {"queued": await connector.load_all(account)}
+
+    return app

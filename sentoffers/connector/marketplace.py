@@ -1,0 +1,133 @@
+"""What a marketplace adapter is: the few things the pipeline asks of a marketplace.
+
+An adapter knows one marketplace's API and rules; the pipeline knows the steps of "How to
+keep prices updated" and what to report. To connect a new marketplace, write a class with
+these methods (``sentoffers.connector.marketplaces.sample`` is the worked example) and pass
+it to ``build_connector``.
+
+Errors an adapter raises, each carrying the ``Exchange`` shown as evidence:
+
+- ``MarketplaceAuthFailed``: the marketplace refused the credentials (step 1);
+- ``MarketplaceRefused``: it refused the request, with *every* problem it named, classified
+  into the error-code list (``Problem``);
+- ``ListingGone``: it no longer has a listing the connector stored the id of;
+- ``MarketplaceUnavailable``: no answer, throttled or 5xx after the retries; the
+  notification waits in the contingency queue and is tried again later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from sentoffers.connector.model import Exchange, Listing, OfferValues, Problem, VtexProduct, VtexSku
+
+__all__ = [
+    "ListingGone",
+    "Marketplace",
+    "MarketplaceAuthFailed",
+    "MarketplaceError",
+    "MarketplaceRefused",
+    "MarketplaceUnavailable",
+    "Sent",
+]
+
+
+class MarketplaceError(Exception):
+    """Something the marketplace answered (or did not) that stops the step."""
+
+    def __init__(self, message: str, exchange: Exchange | None):
+        super().__init__(message)
+        self.exchange = exchange
+
+
+class MarketplaceUnavailable(MarketplaceError):
+    """No answer, 429 or 5xx after the retries: try again later."""
+
+
+class MarketplaceAuthFailed(MarketplaceError):
+    """The marketplace refused the connector's credentials; ``problem`` says which code."""
+
+    def __init__(self, message: str, exchange: Exchange | None, problem: Problem):
+        super().__init__(message, exchange)
+        self.problem = problem
+
+
+class MarketplaceRefused(MarketplaceError):
+    """The marketplace refused the request; ``problems`` holds every error it named."""
+
+    def __init__(self, message: str, exchange: Exchange | None, problems: Sequence[Problem]):
+        super().__init__(message, exchange)
+        self.problems = list(problems)
+
+
+class ListingGone(MarketplaceError):
+    """The marketplace no longer has the listing (404 on its id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A listing the marketplace accepted: its own id, and whether it was new."""
+
+    marketplace_id: str
+    exchange: Exchange
+    created: bool
+
+
+@runtime_checkable
+class Marketplace(Protocol):
+    """A marketplace, as the pipeline uses it. Every call may raise the errors above."""
+
+    vendor: str
+    """The channel's vendor in the service (``vtex`` in ``vtex.netshoes``)."""
+    name: str
+    """The channel's name (``Netshoes``); the feed id is ``vendor.name`` slugified."""
+    logo: str
+    """The channel's logo URL."""
+
+    async def authenticate(self) -> Exchange | None:
+        """Step 1: make sure the credentials are valid, renewing them when they expired.
+
+        Returns the exchange when it had to log in, ``None`` when the session was valid.
+        """
+        ...
+
+    def map_category(self, category_id: int | None, category_name: str | None) -> str | None:
+        """Step 2g: the marketplace's category for a VTEX category, or ``None`` if unmapped."""
+        ...
+
+    def build_listing(self, sku: VtexSku, product: VtexProduct, category: str | None) -> Listing:
+        """The marketplace's body for a SKU, with its defaults where VTEX had nothing."""
+        ...
+
+    def check_listing(self, listing: Listing) -> list[Problem]:
+        """Step 2f: every registration rule the listing breaks (category mapping aside)."""
+        ...
+
+    async def send_product(
+        self, listing: Listing, values: OfferValues, marketplace_id: str | None
+    ) -> Sent:
+        """Create the listing (``marketplace_id`` ``None``) or replace it, with its price and
+        stock."""
+        ...
+
+    async def update_price(self, marketplace_id: str, values: OfferValues) -> Exchange:
+        """Set the price (and list price) of a listing."""
+        ...
+
+    async def update_inventory(self, marketplace_id: str, quantity: int) -> Exchange:
+        """Set the stock of a listing."""
+        ...
+
+    async def deactivate(self, marketplace_id: str) -> Exchange:
+        """Block a listing: it stays, but cannot be sold."""
+        ...
+
+    async def activate(self, marketplace_id: str) -> Exchange:
+        """Unblock a listing blocked before."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,260 @@
+"""``sentoffers demo``: the service, the sandbox and the connector, on one machine, at once.
+
+1. The service (``sentoffers serve``, a child process) on the embedded SQLite store under
+   ``./data``, with a connector key and a viewer key made for the demo's account.
+2. The sandbox (a VTEX platform with a flawed catalog, and the sample marketplace) and the
+   connector serving its notifications, in this process, on free loopback ports.
+3. The initial load: every SKU notified by the sandbox's broadcaster, followed on a progress
+   bar until each has reached a final state in the connector; then the counts per status as
+   the service shows them, and the address of the UI with the key to sign in with.
+
+It keeps running (price or stock changes made in the sandbox flow through) until Ctrl-C,
+or exits once done with ``--exit-when-done``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sentoffers.bootstrap import open_database
+from sentoffers.client import SentOffersClient, SentOffersCredentials
+from sentoffers.connector.local import LocalConnector
+from sentoffers.connector.model import SkuRecord
+from sentoffers.domain.model import Role
+from sentoffers.keys.service import NewKey, create_key
+from sentoffers.sandbox import MarketplaceConfig, SandboxConfig
+from sentoffers.settings import Settings
+
+__all__ = ["DemoOptions", "run_demo"]
+
+ACCOUNT = "sandbox"
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+START_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    skus: int = 500
+    seed: int = 7
+    port: int | None = None
+    """The service's port; ``None``: 8000, or a free one if 8000 is taken."""
+    flaw_rate: float = 0.2
+    exit_when_done: bool = False
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    rate_limit: int | None = None
+    """The marketplace's requests per second; ``None``: the sandbox's default (20)."""
+    timeout_seconds: float | None = None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _choose_port(wanted: int | None) -> int:
+    if wanted is not None:
+        if wanted and not _port_free(wanted):
+            raise RuntimeError(f"port {wanted} is taken; choose another with --port")
+        return wanted or _free_port()
+    return DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port()
+
+
+class Service:
+    """``sentoffers serve`` in a child process, logging to a file."""
+
+    def __init__(self, database_url: str, port: int, log_path: Path):
+        self.url = f"http://{HOST}:{port}"
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        command = [
+            sys.executable, "-m", "sentoffers", "serve", "--host", HOST, "--port", str(port),
+            "--database-url", database_url, "--log-level", "warning",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, timeout: float = START_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2.0) as http:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the service exited; see {self.log_path}")
+                try:
+                    if http.get(f"{self.url}/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+        raise RuntimeError(f"the service did not start within {timeout:.0f} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self._log.close()
+
+
+class Settled:
+    """The SKUs that reached a final state, counted once each (told from the workers)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._skus: set[str] = set()
+
+    def __call__(self, record: SkuRecord) -> None:
+        with self._lock:
+            self._skus.add(record.sku_id)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._skus)
+
+
+def _keys(settings: Settings) -> tuple[NewKey, NewKey]:
+    db = open_database(settings)
+    try:
+        connector = create_key(db, Role.CONNECTOR, [ACCOUNT], label="sentoffers demo connector")
+        viewer = create_key(db, Role.VIEWER, [ACCOUNT], label="sentoffers demo viewer")
+    finally:
+        db.dispose()
+    return connector, viewer
+
+
+def _follow(total: int, settled: Settled, deadline: float, console: Console) -> None:
+    columns = (
+        TextColumn("[bold]SKUs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+    )
+    started = time.monotonic()
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("load", total=total, rate="")
+        while time.monotonic() < deadline:
+            done = len(settled)
+            elapsed = max(time.monotonic() - started, 1e-6)
+            progress.update(task, completed=done, rate=f"{done / elapsed:5.1f} SKUs/s")
+            if done >= total:
+                return
+            time.sleep(0.1)
+
+
+def _service_counts(url: str, key: NewKey, feed_id: str) -> dict[str, int]:
+    credentials = SentOffersCredentials(app_key=key.app_key, app_token=key.app_token)
+    with SentOffersClient(url, credentials=credentials) as client:
+        page = client.list_offers(ACCOUNT, channel=feed_id, from_=0, to=0).raise_for_errors()
+    return page.counts.model_dump()
+
+
+def run_demo(options: DemoOptions, echo: Callable[[str], None] = print) -> int:
+    """Run the demo; returns the exit code (1 when SKUs did not all settle in time)."""
+    console = Console(stderr=False)
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(database_url=options.database_url) if options.database_url else Settings()
+    port = _choose_port(options.port)
+    connector_key, viewer_key = _keys(settings)
+    connector_db = options.data_dir / "demo-connector.db"
+    for leftover in options.data_dir.glob("demo-connector.db*"):
+        # The sandbox's marketplace starts empty: so does the connector's memory of it.
+        leftover.unlink()
+    with ExitStack() as stack:
+        service = Service(settings.database_url, port, options.data_dir / "demo-service.log")
+        stack.callback(service.stop)
+        service.wait_healthy()
+        echo(f"service     {service.url}  (store {settings.database_url})")
+        settled = Settled()
+        market = MarketplaceConfig()
+        if options.rate_limit is not None:
+            market.rate_limit_per_second = options.rate_limit or None
+        sandbox_config = SandboxConfig(
+            seed=options.seed, sku_count=options.skus, flaw_rate=options.flaw_rate,
+            accounts=(ACCOUNT,), marketplace=market,
+        )  # fmt: skip
+        local = LocalConnector(
+            sandbox_config,
+            {
+                "service_url": service.url,
+                "service_app_key": connector_key.app_key,
+                "service_app_token": connector_key.app_token,
+                "database_url": f"sqlite:///{connector_db}",
+                "agent": "sentoffers-demo-connector",
+            },
+            on_settled=settled,
+        )
+        stack.callback(local.close)
+        sandbox = local.sandbox
+        echo(f"sandbox     VTEX {sandbox.platform_url}, marketplace {sandbox.marketplace_url}")
+        echo(f"connector   {local.notify_url}  (feed {local.connector.feed_id})")
+        total = len(local.sandbox.catalog.sku_ids())
+        echo(f"initial load of {total} SKUs (seed {options.seed}) through the broadcaster")
+        loader = threading.Thread(
+            target=local.sandbox.initial_load, name="initial-load", daemon=True
+        )
+        started = time.monotonic()
+        loader.start()
+        limit = options.timeout_seconds or max(120.0, total * 0.6)
+        _follow(total, settled, started + limit, console)
+        elapsed = time.monotonic() - started
+        done = len(settled)
+        echo(f"{done} of {total} SKUs settled in {elapsed:.1f} s ({done / elapsed:.1f} SKUs/s)")
+        states = local.connector.states.counts(ACCOUNT)
+        echo("connector   " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
+        counts = _service_counts(service.url, viewer_key, local.connector.feed_id)
+        echo("service     " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        echo("")
+        echo(f"Open the UI at {service.url}/ and sign in with:")
+        echo(f"  account    {ACCOUNT}")
+        echo(f"  app key    {viewer_key.app_key}")
+        echo(f"  app token  {viewer_key.app_token}")
+        echo(json.dumps({"skus": total, "settled": done, "seconds": round(elapsed, 2),
+                         "states": states, "offers": counts, "ui": f"{service.url}/"}))  # fmt: skip
+        if done < total:
+            echo(f"error: {total - done} SKUs did not settle within {limit:.0f} s")
+            return 1
+        if options.exit_when_done:
+            return 0
+        echo("")
+        echo("Running until Ctrl-C. Try a price change in the sandbox:")
+        first = sandbox.catalog.sku_ids()[0]
+        echo(
+            f"  curl -X POST -H 'X-VTEX-API-AppKey: {sandbox.config.app_key}' "
+            f"-H 'X-VTEX-API-AppToken: {sandbox.config.app_token}' "
+            f"-H 'Content-Type: application/json' -d '{{\"price\": 9990}}' "
+            f"{sandbox.platform_url}/_sandbox/skus/{first}/price"
+        )
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
