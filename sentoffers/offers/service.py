@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import Connection, Select, and_, func, or_, select, true, tuple_
 
 from sentoffers.api.paging import Window, count_capped, order_by, paging, parse_each
-from sentoffers.domain.model import OfferStatus
+from sentoffers.domain.model import UNMAPPED_CODE, OfferStatus
 from sentoffers.domain.vocabulary import parse_origin, parse_result
 from sentoffers.errors import InvalidInput, NotFound, Problem
 from sentoffers.feeds.service import AccountFeeds, account_feeds
@@ -71,15 +71,6 @@ def _origins(values: Sequence[str], field: str) -> list[str]:
     return out
 
 
-def _open_errors_of_offer() -> Any:
-    return and_(
-        error_occurrences.c.account == offers.c.account,
-        error_occurrences.c.feed_id == offers.c.feed_id,
-        error_occurrences.c.sku_id == offers.c.sku_id,
-        error_occurrences.c.open.is_(True),
-    )
-
-
 def _visible(account: str, feeds_: AccountFeeds) -> Select[Any]:
     """Offers of the account's active feeds."""
     return (
@@ -90,9 +81,43 @@ def _visible(account: str, feeds_: AccountFeeds) -> Select[Any]:
     )
 
 
+def _with_open_errors(query: Select[Any], account: str, condition: Any) -> Select[Any]:
+    """Offers with an open error matching ``condition``, found from the errors' side.
+
+    The matching errors come through an index that holds (feed, SKU), and the offers are
+    joined by key: asking each offer whether it has such an error walks every offer.
+    """
+    matched = (
+        select(error_occurrences.c.feed_id, error_occurrences.c.sku_id)
+        .where(
+            error_occurrences.c.account == account,
+            error_occurrences.c.open == true(),
+            condition,
+        )
+        .distinct()
+        .subquery()
+    )
+    return query.join(
+        matched,
+        and_(offers.c.feed_id == matched.c.feed_id, offers.c.sku_id == matched.c.sku_id),
+    )
+
+
+def _code_prefixes(codes: Sequence[str]) -> list[str]:
+    """The error-code ids an open error asked for by ``codes`` may be stored under: each
+    code and its shorter forms (``CTLG-006-001`` is stored as ``CTLG-006``), and NTMAP-001
+    for codes the list does not know."""
+    ids = {UNMAPPED_CODE}
+    for code in codes:
+        parts = code.split("-")
+        ids.update("-".join(parts[:cut]) for cut in range(1, len(parts) + 1))
+    return sorted(ids)
+
+
 def _filtered(
     query: Select[Any],
     *,
+    account: str,
     dialect: str,
     channels_: Sequence[str],
     origins: Sequence[str],
@@ -108,19 +133,19 @@ def _filtered(
     if category:
         query = query.where(offers.c.category == category)
     if origins:
-        query = query.where(
-            exists().where(_open_errors_of_offer(), error_occurrences.c.origin.in_(origins))
-        )
+        query = _with_open_errors(query, account, error_occurrences.c.origin.in_(origins))
     if codes:
         upper = [c.upper() for c in codes]
-        query = query.where(
-            exists().where(
-                _open_errors_of_offer(),
+        query = _with_open_errors(
+            query,
+            account,
+            and_(
+                error_occurrences.c.error_code_id.in_(_code_prefixes(upper)),
                 or_(
                     error_occurrences.c.error_code_id.in_(upper),
                     func.upper(error_occurrences.c.code).in_(upper),
                 ),
-            )
+            ),
         )
     if q:
         query = query.where(offer_text_matches(dialect, q, offers.c.search_text))
@@ -152,6 +177,7 @@ def list_offers(
             return OfferPage(items=[], paging=paging(0, True, win, 0), counts=StatusCounts())
         base = _filtered(
             _visible(account, feeds_),
+            account=account,
             dialect=db.engine.dialect.name,
             channels_=shown,
             origins=wanted_origins,
@@ -210,6 +236,7 @@ def iter_offers(
         return
     base = _filtered(
         _visible(account, feeds_),
+        account=account,
         dialect=db.engine.dialect.name,
         channels_=shown,
         origins=wanted_origins,
