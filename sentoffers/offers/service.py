@@ -84,23 +84,16 @@ def _visible(account: str, feeds_: AccountFeeds) -> Select[Any]:
 def _with_open_errors(query: Select[Any], account: str, condition: Any) -> Select[Any]:
     """Offers with an open error matching ``condition``, found from the errors' side.
 
-    The matching errors come through an index that holds (feed, SKU), and the offers are
-    joined by key: asking each offer whether it has such an error walks every offer.
+    The matching errors come through an index that holds (feed, SKU) and the offers are
+    looked up by key (a row-value IN, which both stores drive from the errors): asking
+    each offer whether it has such an error walks every offer.
     """
-    matched = (
-        select(error_occurrences.c.feed_id, error_occurrences.c.sku_id)
-        .where(
-            error_occurrences.c.account == account,
-            error_occurrences.c.open == true(),
-            condition,
-        )
-        .distinct()
-        .subquery()
+    matched = select(error_occurrences.c.feed_id, error_occurrences.c.sku_id).where(
+        error_occurrences.c.account == account,
+        error_occurrences.c.open == true(),
+        condition,
     )
-    return query.join(
-        matched,
-        and_(offers.c.feed_id == matched.c.feed_id, offers.c.sku_id == matched.c.sku_id),
-    )
+    return query.where(tuple_(offers.c.feed_id, offers.c.sku_id).in_(matched))
 
 
 def _code_prefixes(codes: Sequence[str]) -> list[str]:

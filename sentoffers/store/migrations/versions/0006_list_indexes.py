@@ -31,6 +31,22 @@ def upgrade() -> None:
         "error_occurrences",
         ["account", "origin", "open", "feed_id", "sku_id"],
     )
+    _refresh_sqlite_statistics()
+
+
+def _refresh_sqlite_statistics() -> None:
+    """A SQLite store that has statistics (``ANALYZE`` was run on it) needs them for the new
+    indexes too: without, the planner takes an index it knows nothing of for a good one
+    (the offer list by last update went from 2 ms to 2 s on 1M offers)."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    has_statistics = bind.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+    ).first()
+    if has_statistics:
+        op.execute("ANALYZE offers")
+        op.execute("ANALYZE error_occurrences")
 
 
 def downgrade() -> None:
