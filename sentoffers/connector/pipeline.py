@@ -34,6 +34,7 @@ from sentoffers.connector.marketplace import (
     ListingGone,
     Marketplace,
     MarketplaceAuthFailed,
+    MarketplaceError,
     MarketplaceRefused,
     MarketplaceUnavailable,
     Sent,
@@ -135,8 +136,26 @@ class Pipeline:
             problem = Problem(KnownCode.NTMAP_001, None, str(odd), external_code="vtex.unexpected")
             run.current.failure(str(odd), [problem], odd.exchange)
             record = replace(record, state=SkuState.ERROR, error_codes=(problem.full_code,))
-        for draft in run.drafts:
-            await self.reporter.send(n.account, draft)
+        except MarketplaceError as refused:
+            # Whatever the marketplace said past the steps' own handling is still reported
+            # and kept: a notification never ends without a trace.
+            if isinstance(refused, MarketplaceRefused) and refused.problems:
+                problems = list(refused.problems)
+            elif isinstance(refused, MarketplaceAuthFailed):
+                problems = [refused.problem]
+            else:
+                problems = [
+                    Problem(KnownCode.NTMAP_001, None, str(refused), external_code="marketplace")
+                ]
+            run.current.failure(str(refused), problems, refused.exchange)
+            codes = tuple(problem.full_code for problem in problems)
+            record = replace(record, state=SkuState.ERROR, error_codes=codes)
+        reported = [await self.reporter.send(n.account, draft) for draft in run.drafts]
+        if not all(reported):
+            log.warning(
+                "the service did not take every report of SKU %s (%s); its state keeps it "
+                "for the next notification or sweep", n.sku_id, n.account,
+            )  # fmt: skip
         record = self.states.save(record)
         if self.on_settled is not None and record.state.settled:
             self.on_settled(record)

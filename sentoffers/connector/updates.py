@@ -50,7 +50,12 @@ async def update_values(
         quantity = values.inventory if values is not None else 0
         failed += await _inventory(marketplace, draft, listing_id, quantity)
         record = replace(record, inventory=quantity)
-    codes = tuple(failed) or record.error_codes
+    # The origins just attempted report afresh; errors of the others stay as they were.
+    attempted = tuple(
+        prefix for prefix, tried in (("PRICE-", plan.price), ("INVNT-", plan.inventory)) if tried
+    )
+    kept = tuple(code for code in record.error_codes if not code.startswith(attempted))
+    codes = tuple(dict.fromkeys((*failed, *kept)))
     state = SkuState.ERROR if codes else SkuState.SYNCED
     return replace(record, state=state, error_codes=codes, attempts=0, last_response=said)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Select, and_, func, or_, select, true, tuple_
 
@@ -322,13 +323,13 @@ def _summary(m: Any, feeds_: AccountFeeds, open_error_count: int) -> OfferSummar
     )
 
 
-def _fill_link(link: str | None, account: str, sku_id: str, product_id: str | None) -> str | None:
-    if not link:
-        return link
+def fill_link(link: str, account: str, sku_id: str, product_id: str | None) -> str:
+    """A link template (``{accountName}``, ``{skuId}``, ``{productId}``) with the offer's
+    values, each URL-encoded: a SKU id may hold ``/``, ``?`` or ``#``."""
     return (
-        link.replace("{accountName}", account)
-        .replace("{skuId}", sku_id)
-        .replace("{productId}", product_id or "")
+        link.replace("{accountName}", quote(account, safe=""))
+        .replace("{skuId}", quote(sku_id, safe=""))
+        .replace("{productId}", quote(product_id or "", safe=""))
     )
 
 
@@ -402,7 +403,9 @@ def get_offer(
                 log_id=e.log_id,
                 type=e.code_type,
                 solution_text=e.solution_text,
-                solution_link=_fill_link(e.solution_link, account, sku_id, m["product_id"]),
+                solution_link=fill_link(e.solution_link, account, sku_id, m["product_id"])
+                if e.solution_link
+                else None,
             )
             for e in errors
         ],

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sentoffers.api.paging import Window
+from sentoffers.domain.model import OfferStatus, Origin, Result
 
 OFFER_SORTS = {
     "updatedAt:desc": "Last update, newest first",
@@ -20,9 +21,11 @@ OFFER_SORTS = {
 }
 DEFAULT_OFFER_SORT = "updatedAt:desc"
 OFFER_PAGE_SIZES = (25, 50, 100)
-OFFER_STATUSES = ("synced", "sending", "error", "unavailable")
-ORIGINS = ("catalog", "price", "inventory")
-RESULTS = ("success", "failure", "notification", "processing")
+OFFER_STATUSES = tuple(status.value for status in OfferStatus)
+ORIGINS = tuple(origin.value for origin in Origin)
+RESULTS = tuple(
+    r.value for r in (Result.SUCCESS, Result.FAILURE, Result.NOTIFICATION, Result.PROCESSING)
+)
 INTERACTION_PAGE_SIZES = (10, 25, 50)
 # Pages go no deeper than this many offers: OFFSET costs grow with the depth, and past
 # ten thousand rows filters (or the CSV export) serve a seller better than paging.

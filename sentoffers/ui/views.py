@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
 from sentoffers.offers.schemas import InteractionSummary
+from sentoffers.offers.service import fill_link
 from sentoffers.settings import Settings
 
 STATUS_LABELS = {
@@ -132,11 +133,7 @@ def error_name(title: str | None, code_type: str | None, code: str) -> str:
 
 def fill_url(template: str, account: str, sku_id: str, product_id: str | None) -> str:
     """An admin URL with the offer's values, each URL-encoded."""
-    return (
-        template.replace("{accountName}", _segment(account))
-        .replace("{skuId}", _segment(sku_id))
-        .replace("{productId}", _segment(product_id or ""))
-    )
+    return fill_link(template, account, sku_id, product_id)
 
 
 @dataclass(frozen=True, slots=True)
