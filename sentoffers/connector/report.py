@@ -32,6 +32,7 @@ from sentoffers.connector.decisions import money
 from sentoffers.connector.evidence import exchange_evidence
 from sentoffers.connector.model import Exchange, OfferValues, Problem, Store
 from sentoffers.domain.model import Context, LogType, Origin, Result, Source
+from sentoffers.domain.rules import result_of_logs
 
 __all__ = [
     "Draft",
@@ -136,11 +137,7 @@ class Draft:
     def result(self) -> Result:
         """The result the service will give the interaction on close."""
         kinds = {entry.type for entry in self.logs}
-        if LogType.FAILURE in kinds:
-            return Result.FAILURE
-        if LogType.SUCCESS in kinds:
-            return Result.SUCCESS
-        return Result.NOTIFICATION
+        return result_of_logs(LogType.FAILURE in kinds, LogType.SUCCESS in kinds)
 
 
 class Run:

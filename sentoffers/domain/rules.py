@@ -50,13 +50,18 @@ class Effects:
         self.closed_errors.extend(other.closed_errors)
 
 
-def interaction_result_on_close(interaction: Interaction) -> Result:
+def result_of_logs(has_failure: bool, has_success: bool) -> Result:
     """``failure`` if any failure log; else ``success`` if any success log; else notification."""
-    if interaction.has_failure:
+    if has_failure:
         return Result.FAILURE
-    if interaction.has_success:
+    if has_success:
         return Result.SUCCESS
     return Result.NOTIFICATION
+
+
+def interaction_result_on_close(interaction: Interaction) -> Result:
+    """The result an interaction closes with, from the kinds of logs it holds."""
+    return result_of_logs(interaction.has_failure, interaction.has_success)
 
 
 def merge_log_data(current: LogData, new: LogData) -> LogData:

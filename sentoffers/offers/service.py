@@ -370,21 +370,32 @@ def get_offer(
             )
             .order_by(error_occurrences.c.date, error_occurrences.c.id)
         ).all()
-        changes = conn.execute(
-            select(offer_status_history)
-            .where(
-                offer_status_history.c.account == account,
-                offer_status_history.c.feed_id == feed_id,
-                offer_status_history.c.sku_id == sku_id,
-            )
-            .order_by(offer_status_history.c.changed_at.desc(), offer_status_history.c.id.desc())
-            .limit(history)
-        ).all()
-        recent_rows = conn.execute(
-            _offer_interactions(account, feed_id, sku_id)
-            .order_by(interactions.c.start_date.desc(), interactions.c.id.desc())
-            .limit(recent)
-        ).all()
+        changes = (
+            conn.execute(
+                select(offer_status_history)
+                .where(
+                    offer_status_history.c.account == account,
+                    offer_status_history.c.feed_id == feed_id,
+                    offer_status_history.c.sku_id == sku_id,
+                )
+                .order_by(
+                    offer_status_history.c.changed_at.desc(), offer_status_history.c.id.desc()
+                )
+                .limit(history)
+            ).all()
+            if history
+            else []
+        )
+        # Pages that show only the offer's header ask for no history and no interactions.
+        recent_rows = (
+            conn.execute(
+                _offer_interactions(account, feed_id, sku_id)
+                .order_by(interactions.c.start_date.desc(), interactions.c.id.desc())
+                .limit(recent)
+            ).all()
+            if recent
+            else []
+        )
     m = row._mapping
     summary = _summary(m, feeds_, len(errors))
     return OfferDetails(
