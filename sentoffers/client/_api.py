@@ -238,7 +238,22 @@ def create_unified_batch(
     credentials: Credentials = None,
     idempotency_key: str | None = None,
 ) -> Call[BatchRead]:
-    """Many unified interactions of one feed in one call; each item succeeds or fails alone."""
+    """Many unified interactions of one feed in one call; each item succeeds or fails alone.
+
+    An item carries one log's fields at its top level, as ``create_unified_interaction``
+    does, or ``logs``: up to 100 ``LogCreate`` appended in order before the interaction is
+    closed (its result: failure if any failure log, else success if any success log, else
+    notification). Items of one SKU apply in order. Each result carries ``log_ids``, in
+    order, and ``log_id``, the last::
+
+        item = BatchItem(
+            sku_id="1", source=Source.CHANNEL, origin=Origin.CATALOG, context=Context.SETUP,
+            logs=[
+                LogCreate(type=LogType.INFORMATION, description="SKU validated"),
+                LogCreate(type=LogType.SUCCESS, description="Offer sent"),
+            ],
+        )
+    """
     return Call(
         "POST", f"{API}/feeds/{segment(feed_id)}/interactions/unified/batch", BatchRead,
         account, body=[_body(item) for item in items],

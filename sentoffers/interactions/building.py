@@ -9,14 +9,29 @@ from sentoffers.domain.error_codes import fingerprint, resolve_error_code
 from sentoffers.domain.ids import new_id
 from sentoffers.domain.model import Interaction, Log, LogData, LogError
 from sentoffers.errors import Problem
-from sentoffers.interactions.schemas import DataIn, InteractionCreate, LogCreate, UnifiedCreate
+from sentoffers.interactions.schemas import (
+    BatchItem,
+    DataIn,
+    InteractionCreate,
+    LogCreate,
+    UnifiedCreate,
+)
 from sentoffers.store.offers import UnmappedSighting
 
 
+def _start(body: InteractionCreate | UnifiedCreate | BatchItem) -> datetime | None:
+    if isinstance(body, InteractionCreate):
+        return body.start_date
+    if body.date is None and isinstance(body, BatchItem) and body.logs:
+        # Several logs and no start given: the interaction began with its earliest log.
+        return min((log.date for log in body.logs if log.date is not None), default=None)
+    return body.date
+
+
 def build_interaction(
-    body: InteractionCreate | UnifiedCreate, feed_id: str, sku_id: str, now: datetime
+    body: InteractionCreate | UnifiedCreate | BatchItem, feed_id: str, sku_id: str, now: datetime
 ) -> Interaction:
-    start = body.start_date if isinstance(body, InteractionCreate) else body.date
+    start = _start(body)
     return Interaction(
         id=new_id(),
         feed_id=feed_id,

@@ -4,12 +4,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import PlainValidator
 
 from sentoffers.api.auth import ReadTenant, WriteTenant
 from sentoffers.api.compat import ContractRoute
 from sentoffers.api.params import FeedId, InteractionId, LogId, SkuId
 from sentoffers.interactions import service
 from sentoffers.interactions.schemas import (
+    BatchItem,
     BatchRead,
     InteractionCreate,
     InteractionRead,
@@ -168,6 +170,18 @@ async def unified(
     return Response(view.to_json(), 201, media_type="application/json")
 
 
+def _as_sent(value: Any) -> Any:
+    return value
+
+
+BatchItems = Annotated[
+    list[Any],
+    # Documented as items, validated one by one by the service so a bad item fails alone.
+    PlainValidator(_as_sent, json_schema_input_type=list[BatchItem]),
+    Body(description="Up to 1,000 unified items, each with skuId, one log or several"),
+]
+
+
 @router.post(
     "/interactions/unified/batch",
     response_model=BatchRead,
@@ -176,11 +190,15 @@ async def unified(
 )
 def unified_batch(
     feed_id: FeedId,
-    items: Annotated[list[Any], Body(description="Up to 1,000 unified items, each with skuId")],
+    items: BatchItems,
     tenant: WriteTenant,
     request: Request,
 ) -> Response:
-    """One response with a result per item, in order; a bad item fails alone."""
+    """One response with a result per item, in order; a bad item fails alone.
+
+    An item is a unified call with its ``skuId``: one log's fields at the top level, or
+    ``logs``, several Create Log bodies appended in order before the interaction closes.
+    """
     state = request.app.state
     answer = service.batch(
         state.db,

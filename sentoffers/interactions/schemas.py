@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from sentoffers.contract import (
     CompatModel,
@@ -112,7 +120,22 @@ class UnifiedCreate(LogCreate):
     context: ContextIn
 
 
-class BatchItem(UnifiedCreate):
+MAX_LOGS_PER_ITEM = 100
+"""The most logs one batch item may carry."""
+
+LOG_FIELDS = ("type", "description", "agent", "evidence", "data", "errors")
+"""The single log's fields an item may carry at its top level (``date`` is also the start)."""
+
+
+class BatchItem(CompatModel):
+    """One item of the batch form: the unified contract for one SKU, with one log or several.
+
+    Either the one log's fields at the top level, as in the unified call (``type`` and the
+    rest; ``date`` then dates both the interaction and its log), or ``logs``: up to 100 Create
+    Log bodies appended in order before the interaction is closed (``date``/``startDate`` is
+    then the interaction's start, by default its earliest log's date). Never both.
+    """
+
     key_aliases: ClassVar[dict[str, str]] = {
         **UnifiedCreate.key_aliases,
         "sku": "skuId",
@@ -120,6 +143,97 @@ class BatchItem(UnifiedCreate):
     }
 
     sku_id: str = Field(min_length=1, max_length=128)
+    source: SourceIn
+    origin: OriginIn
+    context: ContextIn
+    date: DateIn | None = None
+    type: LogTypeIn | None = None
+    description: str = Field(default="", max_length=LONG)
+    agent: str = Field(default="", max_length=SHORT)
+    evidence: Annotated[EvidenceIn | None, BeforeValidator(_evidence)] = None
+    data: DataIn | None = None
+    errors: Annotated[list[ErrorIn], BeforeValidator(as_list)] = Field(
+        default_factory=list, max_length=500
+    )
+    logs: list[LogCreate] | None = Field(
+        default=None,
+        max_length=MAX_LOGS_PER_ITEM,
+        description="The interaction's logs, in order; instead of the top-level log fields",
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_form(cls, value: Any, handler: ModelWrapValidatorHandler[BatchItem]) -> BatchItem:
+        # Checked on the input as sent, so these problems are listed with every other one.
+        form = _form_problems(value, cls._key_lookup()) if isinstance(value, dict) else []
+        if not form:
+            return handler(value)
+        found: list[ErrorDetails] = []
+        try:
+            handler(value)
+        except ValidationError as error:
+            found = error.errors(include_url=False)
+        raise ValidationError.from_exception_data(
+            cls.__name__,
+            [
+                *form,
+                *(
+                    InitErrorDetails(
+                        type=PydanticCustomError(e["type"], e["msg"]),
+                        loc=e["loc"],
+                        input=e["input"],
+                    )
+                    for e in found
+                ),
+            ],
+        )
+
+    def log_bodies(self) -> list[LogCreate]:
+        """The logs this item appends, in order: its ``logs``, or its one top-level log."""
+        if self.logs:
+            return self.logs
+        # Built from values already validated here: no need to validate them again.
+        return [LogCreate.model_construct(**{name: getattr(self, name) for name in _LOG_BODY})]
+
+
+_LOG_BODY = (*LOG_FIELDS, "date")
+
+
+def _given(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _form_problems(value: dict[Any, Any], lookup: dict[str, str]) -> list[InitErrorDetails]:
+    """What is wrong with an item's form: both forms, neither, or an empty ``logs``."""
+    sent = {
+        lookup.get(key.lower(), key): item for key, item in value.items() if isinstance(key, str)
+    }
+    logs = sent.get("logs")
+    if logs is None:
+        if _given(sent.get("type")):
+            return []
+        message = "give the log's fields (type, description...) or a non-empty logs list"
+        return [_problem("missing", message, "type", value)]
+    if isinstance(logs, list) and not logs:
+        message = (
+            "logs must hold at least one log; for a single log, leave logs out and give "
+            "its fields (type, description...) at the top level"
+        )
+        return [_problem("too_short", message, "logs", logs)]
+    return [
+        _problem(
+            "invalid",
+            f"an item with logs carries {name} in each log, not at its top level",
+            name,
+            sent[name],
+        )
+        for name in LOG_FIELDS
+        if _given(sent.get(name))
+    ]
+
+
+def _problem(kind: str, message: str, name: str, value: Any) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError(kind, message), loc=(name,), input=value)
 
 
 class EvidenceRead(ReadModel):
@@ -184,7 +298,10 @@ class BatchItemResult(ReadModel):
     sku_id: str | None = None
     status: int = Field(description="What the item would have answered alone: 201, 400, 409...")
     interaction_id: str | None = None
-    log_id: str | None = None
+    log_id: str | None = Field(default=None, description="The id of the item's last log")
+    log_ids: list[str] = Field(
+        default_factory=list, description="The ids of the item's logs, in order"
+    )
     result: str | None = None
     offer_status: str | None = None
     warnings: list[Notice] = Field(default_factory=list)

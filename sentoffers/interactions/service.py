@@ -8,7 +8,7 @@ with one statement per table. A batch is the same path over many SKUs.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -268,13 +268,26 @@ def get_log(
 
 @dataclass(slots=True)
 class Applied:
-    """What one unified item did: its interaction and log, the offer's status after it."""
+    """What one unified item did: its interaction and logs, the offer's status after it."""
 
     offer: Offer
     interaction: Interaction
-    log: Log
+    logs: list[Log]
     offer_status: OfferStatus
     warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def log(self) -> Log:
+        """The item's last log (the only one, in the unified call)."""
+        return self.logs[-1]
+
+
+Unified = UnifiedCreate | BatchItem
+"""A unified item: the single call's body, or a batch item with one log or several."""
+
+
+def _log_bodies(body: Unified) -> list[LogCreate]:
+    return body.log_bodies() if isinstance(body, BatchItem) else [body]
 
 
 def _apply_unified(
@@ -282,25 +295,38 @@ def _apply_unified(
     offer: Offer,
     feed_id: str,
     sku_id: str,
-    body: UnifiedCreate,
+    body: Unified,
     known_codes: Collection[str],
     now: datetime,
 ) -> Applied:
+    """Open the interaction, append its logs in order and close it (Create Log's rules)."""
     interaction = build_interaction(body, feed_id, sku_id, now)
     offer = _begin(changes, offer, interaction, now)
-    log, warnings, unmapped = build_log(body, interaction.id, known_codes, now)
-    changes.unmapped.extend(unmapped)
-    changes.add_effects(offer, rules.append_log(offer, interaction, log, now))
-    changes.add_log(log, interaction)
+    several = isinstance(body, BatchItem) and body.logs is not None
+    written: list[Log] = []
+    warnings: list[Problem] = []
+    for index, log_body in enumerate(_log_bodies(body)):
+        log, log_warnings, unmapped = build_log(log_body, interaction.id, known_codes, now)
+        changes.unmapped.extend(unmapped)
+        changes.add_effects(offer, rules.append_log(offer, interaction, log, now))
+        changes.add_log(log, interaction)
+        written.append(log)
+        warnings.extend([_in_log(index, w) for w in log_warnings] if several else log_warnings)
     changes.add_effects(offer, rules.close_interaction(offer, interaction, now))
-    return Applied(offer, interaction, log, offer.status, warnings)
+    return Applied(offer, interaction, written, offer.status, warnings)
+
+
+def _in_log(index: int, problem: Problem) -> Problem:
+    """A log's warning as one of an item's: its field says which log."""
+    where = f"logs[{index}]" + (f".{problem.field}" if problem.field else "")
+    return replace(problem, field=where)
 
 
 def write_unified(
     conn: Connection,
     account: str,
     feed_id: str,
-    items: Sequence[tuple[str, UnifiedCreate]],
+    items: Sequence[tuple[str, Unified]],
     known_codes: Collection[str],
     now: datetime,
 ) -> list[Applied | ServiceError]:
@@ -312,7 +338,11 @@ def write_unified(
     require_active(conn, account, feed_id)
     skus = [sku for sku, _ in items]
     offer_store.claim_new_offers(conn, account, feed_id, skus, now)
-    needs_errors = any(body.type in (LogType.FAILURE, LogType.SUCCESS) for _, body in items)
+    needs_errors = any(
+        log.type in (LogType.FAILURE, LogType.SUCCESS)
+        for _, body in items
+        for log in _log_bodies(body)
+    )
     offers = offer_store.lock_offers(conn, account, feed_id, skus, with_errors=needs_errors)
     changes = OfferChanges(account)
     results: list[Applied | ServiceError] = []
@@ -383,7 +413,7 @@ def batch(
         except ValidationError as error:
             results[index] = BatchItemResult(
                 index=index,
-                sku_id=raw.get("skuId") if isinstance(raw, dict) else None,
+                sku_id=_named_sku(raw),
                 status=400,
                 errors=notices(validation_problems(error.errors())),
             )
@@ -405,6 +435,17 @@ def batch(
     return BatchRead(succeeded=succeeded, failed=len(done) - succeeded, items=done)
 
 
+_SKU_KEYS = frozenset({"skuid", "sku_id", "sku", "idsku"})
+
+
+def _named_sku(raw: Any) -> str | None:
+    """The SKU a refused item names, in any spelling; a number is read as text."""
+    if not isinstance(raw, dict):
+        return None
+    sku = next((v for k, v in raw.items() if isinstance(k, str) and k.lower() in _SKU_KEYS), None)
+    return str(sku) if isinstance(sku, str | int) and not isinstance(sku, bool) else None
+
+
 def _batch_result(index: int, sku: str, outcome: Applied | ServiceError) -> BatchItemResult:
     # Built from values the service made itself: no need to validate them again.
     if isinstance(outcome, ServiceError):
@@ -414,6 +455,7 @@ def _batch_result(index: int, sku: str, outcome: Applied | ServiceError) -> Batc
             status=outcome.status_code,
             errors=notices(outcome.problems),
             warnings=[],
+            log_ids=[],
         )
     return BatchItemResult.model_construct(
         index=index,
@@ -421,6 +463,7 @@ def _batch_result(index: int, sku: str, outcome: Applied | ServiceError) -> Batc
         status=201,
         interaction_id=outcome.interaction.id,
         log_id=outcome.log.id,
+        log_ids=[log.id for log in outcome.logs],
         result=outcome.interaction.result.value,
         offer_status=outcome.offer_status.value,
         warnings=notices(outcome.warnings),

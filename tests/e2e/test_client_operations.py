@@ -46,6 +46,7 @@ from sentoffers.client import (
     UnifiedCreate,
     UnifiedRead,
     ValidationError,
+    error_entry,
 )
 from tests.e2e.client_flows import DECLARED, OPERATIONS, Sdk, activated_feed, flow
 from tests.e2e.service_process import ServiceProcess
@@ -210,6 +211,38 @@ async def test_the_unified_contract_answers_one_interaction_per_call_or_per_batc
     assert [item.offer_status for item in batch.data.items[:2]] == ["synced", "error"]
     assert batch.data.items[2].status == 400
     assert "origin" in {error.field for error in batch.data.items[2].errors}
+
+
+@flow("create_unified_batch", "get_interaction")
+async def test_a_batch_item_with_several_logs_is_sent_from_models_and_answers_every_log_id(
+    sdk: Sdk, account: str
+) -> None:
+    feed_id = await activated_feed(sdk, account)
+    refused = [error_entry(KnownCode.CTLG_007)]
+    steps = [
+        LogCreate(type=LogType.INFORMATION, description="SKU validated", date="2024-03-01"),
+        LogCreate(type=LogType.WARNING, description="Throttled, retried"),
+        LogCreate(type=LogType.FAILURE, description="Refused", errors=refused),
+    ]
+    catalog = {"source": Source.CHANNEL, "origin": Origin.CATALOG, "context": Context.SETUP}
+    items = [
+        BatchItem(sku_id="1", logs=steps, **catalog),
+        {**catalog, "SkuId": "2", "Logs": [{"Type": "Info"}, {"Type": "Success"}]},
+        {**catalog, "skuId": "3", "type": "success", "logs": [{"type": "success"}]},
+    ]
+    batch = (await sdk.create_unified_batch(account, feed_id, items)).raise_for_errors()
+    first, second, both = batch.items
+    assert (first.result, first.offer_status, len(first.log_ids)) == ("failure", "error", 3)
+    assert first.log_id == first.log_ids[-1]
+    assert (second.result, second.offer_status, len(second.log_ids)) == ("success", "synced", 2)
+    assert (both.status, {error.field for error in both.errors}) == (400, {"type"})
+
+    assert first.interaction_id is not None
+    stored = await sdk.get_interaction(account, feed_id, "1", first.interaction_id)
+    logs = stored.raise_for_errors().logs
+    assert [log.id for log in logs] == first.log_ids
+    assert [log.type for log in logs] == ["information", "warning", "failure"]
+    assert logs[0].date == "2024-03-01T00:00:00.000Z"
 
 
 # --- offers and searches ------------------------------------------------------------------
