@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from sentoffers.bootstrap import build_app, open_database
+from sentoffers.connector.cli import connector_app
 from sentoffers.domain.model import Role
 from sentoffers.keys.service import NewKey
 from sentoffers.settings import Settings
@@ -21,6 +22,7 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(connector_app, name="connector")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -240,9 +242,39 @@ def sandbox(
         int, typer.Option(help="Marketplace requests per second per client (0: none).", min=0)
     ] = 20,
     failure_rate: Annotated[
-        float, typer.Option(help="Share of marketplace requests failing with 5xx.", min=0, max=1)
+        float,
+        typer.Option(
+            help="Share of marketplace requests failing with 5xx (nothing applied).", min=0, max=1
+        ),
     ] = 0.0,
+    lost_answer_rate: Annotated[
+        float,
+        typer.Option(
+            help="Share of marketplace writes applied, then answered 5xx (a lost answer).",
+            min=0,
+            max=1,
+        ),
+    ] = 0.0,
+    fault_seed: Annotated[
+        int, typer.Option(help="Seed of the marketplace's failures: the same seed, the same run.")
+    ] = 0,
+    down_after: Annotated[
+        float, typer.Option(help="Seconds from start until the marketplace goes down.", min=0)
+    ] = 0.0,
+    down_for: Annotated[
+        float,
+        typer.Option(help="Seconds the marketplace stays down (0: never down).", min=0),
+    ] = 0.0,
+    unique_skus: Annotated[
+        bool,
+        typer.Option(
+            help="Refuse a second listing of a seller SKU (409); --no-unique-skus lets it in."
+        ),
+    ] = True,
     max_lot_size: Annotated[int, typer.Option(help="Items per marketplace lot.", min=1)] = 50,
+    notification_concurrency: Annotated[
+        int, typer.Option(help="Notifications in flight during an initial load.", min=1, max=256)
+    ] = 32,
     token_ttl: Annotated[
         float, typer.Option(help="Seconds a marketplace token lasts.", min=1)
     ] = 3600.0,
@@ -250,9 +282,14 @@ def sandbox(
         bool, typer.Option("--json", help="Print URLs and credentials as one JSON line.")
     ] = False,
 ) -> None:
-    """Run an emulated VTEX platform and a sample marketplace until Ctrl-C (or SIGTERM)."""
+    """Run an emulated VTEX platform and a sample marketplace until Ctrl-C (or SIGTERM).
+
+    The marketplace's faults can also be switched while it runs: PUT /_sandbox/faults,
+    POST /_sandbox/down {"seconds", "after"?}, POST /_sandbox/up (docs/sample-marketplace.md).
+    """
     import signal
     import threading
+    import time
 
     from sentoffers.sandbox import MarketplaceConfig, SandboxConfig, start_sandbox
 
@@ -265,7 +302,12 @@ def sandbox(
         token_ttl_seconds=token_ttl,
         rate_limit_per_second=rate_limit or None,
         failure_rate=failure_rate,
+        lost_answer_rate=lost_answer_rate,
+        fault_seed=fault_seed,
         max_lot_size=max_lot_size,
+        unique_skus=unique_skus,
+        down_after_seconds=down_after,
+        down_for_seconds=down_for,
     )
     if client_secret:
         market.client_secret = client_secret
@@ -277,6 +319,7 @@ def sandbox(
         affiliate_id=affiliate_id,
         sales_channel=sales_channel,
         notify_url=notify_url,
+        notification_concurrency=notification_concurrency,
         marketplace=market,
         host=host,
         platform_port=platform_port,
@@ -298,9 +341,13 @@ def sandbox(
             typer.echo(running.describe())
         if initial_load:
             for name in running.catalogs:
+                started = time.perf_counter()
                 deliveries = running.initial_load(name)
                 delivered = sum(delivery.delivered for delivery in deliveries)
-                typer.echo(f"initial load of {name}: {delivered}/{len(deliveries)} delivered")
+                typer.echo(
+                    f"initial load of {name}: {delivered}/{len(deliveries)} delivered "
+                    f"in {time.perf_counter() - started:.1f} s"
+                )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         stop.wait()
@@ -308,52 +355,6 @@ def sandbox(
         pass
     finally:
         running.close()
-
-
-@app.command()
-def connector(
-    host: Annotated[str, typer.Option(help="Address of the affiliate endpoint.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the affiliate endpoint.")] = 9000,
-    service_url: Annotated[
-        str | None, typer.Option(help="The sentoffers service (SENTOFFERS_CONNECTOR_SERVICE_URL).")
-    ] = None,
-    database_url: Annotated[
-        str | None,
-        typer.Option(help="The connector's own database (default sqlite:///data/connector.db)."),
-    ] = None,
-    workers: Annotated[int | None, typer.Option(help="Notifications processed at once.")] = None,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
-) -> None:
-    """Run the sample marketplace's connector: the affiliate endpoint /api/notification/.
-
-    The stores, the service key and the marketplace come from SENTOFFERS_CONNECTOR_*
-    variables (see docs/connector-guide.md).
-    """
-    import uvicorn
-    from pydantic import ValidationError
-
-    from sentoffers.connector import Connector, ConnectorSettings, create_app
-
-    overrides = {
-        name: value
-        for name, value in (
-            ("service_url", service_url), ("database_url", database_url), ("workers", workers)
-        )
-        if value is not None
-    }  # fmt: skip
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    try:
-        running = Connector(ConnectorSettings(**overrides))  # type: ignore[arg-type]
-    except (ValueError, ValidationError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(
-        f"connector for {', '.join(running.stores)} on http://{host}:{port}/api/notification/ "
-        f"(feed {running.feed_id}, service {running.settings.service_url})"
-    )
-    uvicorn.run(create_app(running), host=host, port=port, log_level=log_level, access_log=False)
 
 
 @app.command()

@@ -18,6 +18,7 @@ from psycopg import sql
 from sentoffers.store.db import Database, create_db_engine
 from sentoffers.store.migrations import upgrade
 from tests.support.postgres import PostgresServer, postgres_server_from_env
+from tests.support.redis import RedisServer
 
 TEMPLATE_DB = "sentoffers_template"
 _counter = itertools.count()
@@ -30,6 +31,13 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A private Redis server for the connector's broker tests."""
+    with RedisServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

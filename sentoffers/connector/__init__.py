@@ -4,9 +4,12 @@ A connector receives VTEX's notifications at its affiliate endpoint (``POST
 /api/notification/``), follows the steps of "How to keep prices updated" for each SKU
 (``Pipeline``), sends what passes to the marketplace through an adapter (``Marketplace``;
 ``SampleMarketplaceAdapter`` is the example), and reports every step to the service through
-the SDK: an interaction per origin, with its logs, evidence and error codes. A states table,
-a contingency queue and an approval queue (``StateStore``) keep it from losing work or
-looping; an inventory sweep keeps stock right between notifications.
+the SDK, in batches: an interaction per origin, with its logs, evidence and error codes.
+Work goes through durable queues per context and store (``QueueBackend``: huey on SQLite or
+Redis) backed by a work ledger (``WorkLedger``: nothing acknowledged is lost, retries and
+dead letters); the marketplace is held to its rate limit, behind a circuit breaker, in lots.
+A states table and an approval queue (``StateStore``) keep it from looping; an inventory
+sweep keeps stock right between notifications.
 
 ::
 
@@ -20,7 +23,9 @@ See docs/connector-guide.md.
 
 from sentoffers.connector.app import create_app
 from sentoffers.connector.evidence import as_curl, exchange_evidence, response_text
-from sentoffers.connector.http import Pacer, Sender
+from sentoffers.connector.guard import Breaker, BreakerEvent, RateLimit
+from sentoffers.connector.http import Sender
+from sentoffers.connector.ledger import DeadLetter, WorkLedger
 from sentoffers.connector.marketplace import (
     ListingGone,
     Marketplace,
@@ -46,7 +51,7 @@ from sentoffers.connector.model import (
     parse_notification,
 )
 from sentoffers.connector.pipeline import Pipeline
-from sentoffers.connector.queue import InProcessQueue, WorkQueue
+from sentoffers.connector.queues import QueueBackend, QueueWorkers
 from sentoffers.connector.report import Draft, Reporter
 from sentoffers.connector.runtime import Connector, UnknownStore
 from sentoffers.connector.settings import ConnectorSettings, StoreSettings
@@ -54,11 +59,13 @@ from sentoffers.connector.store import StateStore
 from sentoffers.connector.vtex import VtexClient
 
 __all__ = [
+    "Breaker",
+    "BreakerEvent",
     "Connector",
     "ConnectorSettings",
+    "DeadLetter",
     "Draft",
     "Exchange",
-    "InProcessQueue",
     "Job",
     "Listing",
     "ListingGone",
@@ -69,9 +76,11 @@ __all__ = [
     "MarketplaceUnavailable",
     "Notification",
     "OfferValues",
-    "Pacer",
     "Pipeline",
     "Problem",
+    "QueueBackend",
+    "QueueWorkers",
+    "RateLimit",
     "Reporter",
     "SampleMarketplaceAdapter",
     "Sender",
@@ -85,7 +94,7 @@ __all__ = [
     "VtexClient",
     "VtexProduct",
     "VtexSku",
-    "WorkQueue",
+    "WorkLedger",
     "as_curl",
     "create_app",
     "exchange_evidence",

@@ -5,13 +5,15 @@ comes at once, before any step runs: the workers do the rest. Operating routes, 
 ``/api/connector``, need ``Authorization: Bearer <SENTOFFERS_CONNECTOR_ADMIN_TOKEN>`` (and
 are refused while no token is set):
 
-- ``GET /api/connector/status``: SKUs per state, jobs pending, the contingency queue;
+- ``GET /api/connector/status``: SKUs per state, work queued, running and dead, the
+  queues, the circuit breaker and its last openings and closings;
 - ``GET /api/connector/skus/{account}/{skuId}``: one SKU's row of the states table;
 - ``GET /api/connector/approval-queue/{account}``: SKUs waiting for a category mapping;
 - ``PUT /api/connector/category-map/{account}/{categoryId}`` ``{"category"}``: map a
   category, releasing the SKUs that waited for it;
-- ``POST /api/connector/contingency/replay``, ``POST /api/connector/sweep``,
-  ``POST /api/connector/load/{account}``: run those jobs now.
+- ``GET /api/connector/dead-letters`` (``?account=``): the work given up, with its reason;
+  ``POST /api/connector/dead-letters/replay`` (``?account=&sku=``): queue it again;
+- ``POST /api/connector/sweep``, ``POST /api/connector/load/{account}``: run those jobs now.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def create_app(connector: Connector) -> FastAPI:
             connector.accept(notified)
         except UnknownStore as unknown:
             return JSONResponse({"errors": [str(unknown)]}, status_code=404)
-        return JSONResponse({"accepted": True, "pending": connector.queue.pending()})
+        return JSONResponse({"accepted": True})
 
     guarded = [Depends(admin)]
 
@@ -112,9 +114,26 @@ def create_app(connector: Connector) -> FastAPI:
     async def map_category(account: str, category_id: int, body: CategoryMapping) -> dict[str, int]:
         return {"released": connector.map_category(account, category_id, body.category)}
 
-    @app.post("/api/connector/contingency/replay", dependencies=guarded)
-    async def replay() -> dict[str, int]:
-        return {"queued": await connector.replay_contingency(everything=True)}
+    @app.get("/api/connector/dead-letters", dependencies=guarded)
+    def dead_letters(account: str | None = None) -> dict[str, Any]:
+        return {
+            "items": [
+                {
+                    "account": dead.account,
+                    "skuId": dead.sku_id,
+                    "queue": dead.context,
+                    "attempts": dead.attempts,
+                    "reason": dead.reason,
+                    "since": dead.since.isoformat(),
+                    "changes": dead.flags,
+                }
+                for dead in connector.ledger.dead_letters(account)
+            ]
+        }
+
+    @app.post("/api/connector/dead-letters/replay", dependencies=guarded)
+    def replay(account: str | None = None, sku: str | None = None) -> dict[str, int]:
+        return {"queued": connector.replay_dead_letters(account, sku)}
 
     @app.post("/api/connector/sweep", dependencies=guarded)
     async def sweep() -> dict[str, int]:

@@ -106,6 +106,26 @@ def plan_notification(notification: Notification, record: SkuRecord | None) -> P
     return Plan(Route.UPDATE, context, notification.price_modified, notification.stock_modified)
 
 
+def queue_context(notification: Notification, *, listed: bool) -> str:
+    """The queue a notification's work goes to: ``catalog``, ``price`` or ``inventory``.
+
+    Whatever needs the catalog (a changed SKU, one not listed yet, one to block or take
+    down) goes to the catalog queue, whose registration carries the price and stock too;
+    so a price or stock update only ever goes out for a SKU the marketplace already has.
+    """
+    catalog = (
+        notification.sku_modified
+        or not listed
+        or notification.removed_from_affiliate
+        or not notification.is_active
+    )
+    if catalog:
+        return "catalog"
+    if notification.price_modified or not notification.stock_modified:
+        return "price"
+    return "inventory"
+
+
 def is_active(sku: VtexSku, product: VtexProduct) -> bool:
     """Step 2d: the product (Get Product's ``IsActive``) and the SKU are both active."""
     return product.is_active and sku.is_active and sku.is_product_active

@@ -3,6 +3,8 @@
 The decisions are the SDK's pure retry functions (``sentoffers.client._retry``): 429 is
 always retried, honouring ``Retry-After``; 5xx and lost answers only when repeating the
 request cannot do a thing twice. Clock, sleep and jitter are injected so tests never wait.
+A ``pace`` (``guard.RateLimit``) is awaited before every attempt; a ``breaker``
+(``guard.Breaker``) wraps the whole call, retries included.
 """
 
 from __future__ import annotations
@@ -11,13 +13,23 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from sentoffers.client._retry import RetryPolicy, next_delay, parse_retry_after, should_retry
 from sentoffers.connector.model import Attempt, Exchange
 
-__all__ = ["Pacer", "Sender"]
+if TYPE_CHECKING:
+    from sentoffers.connector.guard import Breaker
+
+__all__ = ["CountingTransport", "Pace", "Sender", "endpoint_of"]
+
+
+class Pace(Protocol):
+    """Something that says when the next request may start."""
+
+    async def wait(self) -> None: ...
 
 
 class Sender:
@@ -31,10 +43,12 @@ class Sender:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
-        pacer: Pacer | None = None,
+        pacer: Pace | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self.http = http
         self.pacer = pacer
+        self.breaker = breaker
         self.policy = policy or RetryPolicy(max_attempts=4, max_retry_after=10, total_timeout=30)
         self._sleep = sleep
         self._clock = clock
@@ -45,6 +59,13 @@ class Sender:
 
         ``idempotent``: sending it twice does no harm (GET and PUT always are).
         """
+        if self.breaker is not None:
+            return await self.breaker.call(
+                Exchange(request), lambda: self._attempts(request, idempotent)
+            )
+        return await self._attempts(request, idempotent)
+
+    async def _attempts(self, request: httpx.Request, idempotent: bool) -> Exchange:
         started = self._clock()
         retries: list[Attempt] = []
         attempt = 0
@@ -79,31 +100,31 @@ class Sender:
             await self._sleep(delay)
 
 
-class Pacer:
-    """Spaces request starts at least ``1 / per_second`` apart (``None``: no limit).
+class CountingTransport(httpx.AsyncBaseTransport):
+    """An HTTP transport that counts the requests it sends per API and endpoint (ids in
+    paths folded into ``{id}``), for the connector's status and the benchmarks."""
 
-    A plain courtesy to a marketplace's published limit, so most requests are not answered
-    429 at all; the answers that still are get retried after their ``Retry-After``.
-    """
+    def __init__(self, api: str, counts: dict[str, dict[str, int]], **options: Any) -> None:
+        self.api = api
+        self.counts = counts
+        self.inner = httpx.AsyncHTTPTransport(**options)
 
-    def __init__(
-        self,
-        per_second: float | None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self._clock = clock
-        self._sleep = sleep
-        self._next = 0.0
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        endpoint = f"{request.method} {endpoint_of(request.url.path)}"
+        per_api = self.counts.setdefault(self.api, {})
+        per_api[endpoint] = per_api.get(endpoint, 0) + 1
+        return await self.inner.handle_async_request(request)
 
-    async def wait(self) -> None:
-        """Return when the next request may start."""
-        if not self.interval:
-            return
-        now = self._clock()
-        start = max(now, self._next)
-        self._next = start + self.interval
-        if start > now:
-            await self._sleep(start - now)
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def endpoint_of(path: str) -> str:
+    """A path with its numeric and id-like segments folded: ``/api/x/123`` -> ``/api/x/{id}``."""
+    parts = []
+    for segment in path.split("/"):
+        if segment.isdigit() or (len(segment) >= 16 and any(c.isdigit() for c in segment)):
+            parts.append("{id}")
+        else:
+            parts.append(segment)
+    return "/".join(parts)

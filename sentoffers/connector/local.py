@@ -59,6 +59,7 @@ def connector_settings_for(sandbox: Sandbox, **values: Any) -> ConnectorSettings
             "marketplace_client_id": market.client_id,
             "marketplace_client_secret": market.client_secret,
             "marketplace_requests_per_second": pace,
+            "marketplace_lot_size": market.max_lot_size,
             **values,
         }
     )

@@ -3,7 +3,9 @@
 An adapter knows one marketplace's API and rules; the pipeline knows the steps of "How to
 keep prices updated" and what to report. To connect a new marketplace, write a class with
 these methods (``sentoffers.connector.marketplaces.sample`` is the worked example) and pass
-it to ``build_connector``.
+it to ``build_connector``. An adapter whose marketplace takes lots may group the calls of
+the SKUs in flight into lots behind these same methods (the sample adapter does, with
+``GroupCommit.sending``): each caller still gets its own item's answer.
 
 Errors an adapter raises, each carrying the ``Exchange`` shown as evidence:
 
@@ -112,19 +114,24 @@ class Marketplace(Protocol):
         stock."""
         ...
 
-    async def update_price(self, marketplace_id: str, values: OfferValues) -> Exchange:
-        """Set the price (and list price) of a listing."""
+    async def update_price(
+        self, marketplace_id: str, values: OfferValues, *, sku_id: str | None = None
+    ) -> Exchange:
+        """Set the price (and list price) of a listing (``sku_id``: the seller's SKU, for a
+        marketplace that takes updates in lots keyed by it)."""
         ...
 
-    async def update_inventory(self, marketplace_id: str, quantity: int) -> Exchange:
+    async def update_inventory(
+        self, marketplace_id: str, quantity: int, *, sku_id: str | None = None
+    ) -> Exchange:
         """Set the stock of a listing."""
         ...
 
-    async def deactivate(self, marketplace_id: str) -> Exchange:
+    async def deactivate(self, marketplace_id: str, *, sku_id: str | None = None) -> Exchange:
         """Block a listing: it stays, but cannot be sold."""
         ...
 
-    async def activate(self, marketplace_id: str) -> Exchange:
+    async def activate(self, marketplace_id: str, *, sku_id: str | None = None) -> Exchange:
         """Unblock a listing blocked before."""
         ...
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -184,6 +185,8 @@ class Job:
     notification: Notification
     attempt: int = 0
     cause: str = "notification"
+    previous_attempt_at: datetime | None = None
+    """When the last attempt ended (a retried job), for what happened in between."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -324,3 +327,5 @@ class SkuRecord:
     inventory: int | None = None
     active_in_marketplace: bool = True
     category_id: int | None = None
+    retry_in: float | None = field(default=None, compare=False)
+    """Seconds until the next attempt of a job that has to wait (not stored)."""

@@ -24,12 +24,13 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sentoffers.client import KnownCode, evidence
+from sentoffers.client import KnownCode, RetryPolicy, evidence
 from sentoffers.connector import decisions as decide
 from sentoffers.connector.decisions import Plan, Route
+from sentoffers.connector.guard import BreakerEvent
 from sentoffers.connector.marketplace import (
     ListingGone,
     Marketplace,
@@ -103,11 +104,15 @@ class Pipeline:
         agent: str = "sentoffers-connector",
         jitter: Callable[[], float] = random.random,
         on_settled: Callable[[SkuRecord], None] | None = None,
+        retry_policy: RetryPolicy = decide.CONTINGENCY_POLICY,
+        breaker_events: Callable[[datetime], list[BreakerEvent]] | None = None,
     ) -> None:
         self.stores, self.vtex, self.marketplace = stores, vtex, marketplace
         self.states, self.reporter, self.agent = states, reporter, agent
         self._jitter = jitter
         self.on_settled = on_settled
+        self.retry_policy = retry_policy
+        self.breaker_events = breaker_events
 
     async def handle(self, job: Job) -> SkuRecord:
         """Process one notification; report it; record it in the states table."""
@@ -124,6 +129,7 @@ class Pipeline:
         if plan.route == Route.UPDATE:
             first = Origin.PRICE if plan.price else Origin.INVENTORY
         run = Run(n.sku_id, self.agent, plan.context, first)
+        started = datetime.now(UTC)
         try:
             record = await self._steps(run, store, job, plan, record)
         except Contingency as parked:
@@ -150,6 +156,7 @@ class Pipeline:
             run.current.failure(str(refused), problems, refused.exchange)
             codes = tuple(problem.full_code for problem in problems)
             record = replace(record, state=SkuState.ERROR, error_codes=codes)
+        self._breaker_warnings(run, job, record, started)
         reported = [await self.reporter.send(n.account, draft) for draft in run.drafts]
         if not all(reported):
             log.warning(
@@ -196,17 +203,29 @@ class Pipeline:
             )  # fmt: skip
             raise Contingency(str(refused), refused.exchange, problem) from None
 
+    def _breaker_warnings(self, run: Run, job: Job, record: SkuRecord, started: datetime) -> None:
+        """The circuit breaker's openings and closings that held this SKU back, as warnings:
+        those during this attempt when it has to wait, and those since its last attempt when
+        it was a retry."""
+        if self.breaker_events is None:
+            return
+        waiting = record.state in (SkuState.CONTINGENCY, SkuState.GIVEN_UP)
+        if not waiting and job.previous_attempt_at is None:
+            return
+        since = job.previous_attempt_at if job.previous_attempt_at is not None else started
+        for event in self.breaker_events(min(since, started)):
+            run.current.warning(event.text)
+
     def _park(self, run: Run, job: Job, record: SkuRecord, parked: Contingency) -> SkuRecord:
-        """Log the failure (or the warning), and keep the notification for later: or give up."""
+        """Log the failure (or the warning) and say when to try again (``retry_in``; the
+        queues schedule it), or give up."""
         attempt = job.attempt + 1
-        delay = decide.contingency_delay(attempt, self._jitter())
+        delay = decide.contingency_delay(attempt, self._jitter(), self.retry_policy)
         if delay is None:
             outcome = f"given up after {attempt} attempts; the next notification tries again"
             state = SkuState.GIVEN_UP
         else:
             outcome = f"the notification waits in the contingency queue ({delay:.0f} s)"
-            when = datetime.now(UTC) + timedelta(seconds=delay)
-            self.states.park(replace(job, attempt=attempt), parked.reason, when)
             state = SkuState.CONTINGENCY
         description = f"{parked.reason[:1].upper()}{parked.reason[1:]}: {outcome}"
         if parked.problem is not None:
@@ -216,7 +235,7 @@ class Pipeline:
         codes = (parked.problem.full_code,) if parked.problem else record.error_codes
         return replace(
             record, state=state, attempts=attempt, last_response=f"{parked.reason}; {outcome}",
-            error_codes=codes,
+            error_codes=codes, retry_in=delay,
         )  # fmt: skip
 
     # Routes ----------------------------------------------------------------------------------
@@ -245,10 +264,12 @@ class Pipeline:
         listing_id = record.marketplace_id
         if listing_id is not None and record.active_in_marketplace:
             try:
-                zeroed = await self.marketplace.update_inventory(listing_id, 0)
+                zeroed = await self.marketplace.update_inventory(
+                    listing_id, 0, sku_id=record.sku_id
+                )
                 draft.retries(zeroed, "The marketplace")
                 draft.info(f"Inventory of {listing_id} zeroed in the marketplace", zeroed)
-                blocked = await self.marketplace.deactivate(listing_id)
+                blocked = await self.marketplace.deactivate(listing_id, sku_id=record.sku_id)
             except ListingGone as gone:
                 gone_data = decide.unavailable_data(zeroed=False, description=description)
                 draft.info(f"{why}; the marketplace no longer has {listing_id}", gone.exchange,
@@ -340,7 +361,7 @@ class Pipeline:
             sent = await self.marketplace.send_product(listing, values, None)
         draft.retries(sent.exchange, "The marketplace")
         if not sent.created and not record.active_in_marketplace:
-            unblocked = await self.marketplace.activate(sent.marketplace_id)
+            unblocked = await self.marketplace.activate(sent.marketplace_id, sku_id=record.sku_id)
             draft.info(f"{sent.marketplace_id} unblocked in the marketplace", unblocked)
         return sent
 

@@ -1,8 +1,11 @@
 """What the connector tells the service: one interaction per origin, with its logs.
 
 The pipeline writes each step into a ``Draft`` as it happens (each log dated then); the
-``Reporter`` sends the draft through the SDK once the steps are done: a single log goes as
-the unified contract (one call), several as an interaction opened, logged and closed
+``Reporter`` sends the draft through the SDK once the steps are done. With ``batch_size``
+(the connector's default), the drafts of every SKU in flight go together through the batch
+endpoint, up to ``batch_size`` interactions a request, each with all its logs: the service
+is told in lots, not one request per log. Without it, a single log goes as the unified
+contract (one call), several as an interaction opened, logged and closed
 (``client.interaction``). Drafts of one SKU are sent in the order they were made, so the
 offer's status follows the steps.
 """
@@ -10,7 +13,7 @@ offer's status follows the steps.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,9 +36,11 @@ from sentoffers.connector.evidence import exchange_evidence
 from sentoffers.connector.model import Exchange, OfferValues, Problem, Store
 from sentoffers.domain.model import Context, LogType, Origin, Result, Source
 from sentoffers.domain.rules import result_of_logs
+from sentoffers.store.group_commit import GroupCommit
 
 __all__ = [
     "Draft",
+    "ReportNotTaken",
     "Reporter",
     "Run",
     "answer_line",
@@ -176,17 +181,50 @@ def answer_line(exchange: Exchange | None) -> str:
     return f"{exchange.status} {exchange.response.reason_phrase}"
 
 
+class ReportNotTaken(Exception):
+    """The service did not answer a batch of reports (down, or refusing the whole request):
+    the work that wrote them is tried again."""
+
+
+def batch_item(draft: Draft) -> dict[str, Any]:
+    """A draft as one item of the batch endpoint: its logs, or its only log inline."""
+    head: dict[str, Any] = {
+        "skuId": draft.sku_id,
+        "source": Source.SELLER.value,
+        "origin": draft.origin.value,
+        "context": draft.context.value,
+    }
+    logs = [entry.model_dump(mode="json", by_alias=True, exclude_none=True) for entry in draft.logs]
+    if len(logs) == 1:
+        return {**head, **logs[0]}
+    return {**head, "logs": logs}
+
+
 class Reporter:
     """Sends drafts to the service as one feed of one channel, for each store."""
 
-    def __init__(self, client: AsyncSentOffersClient, feed_id: str):
+    def __init__(
+        self,
+        client: AsyncSentOffersClient,
+        feed_id: str,
+        *,
+        batch_size: int = 0,
+        linger: float = 0.05,
+    ):
         self.client = client
         self.feed_id = feed_id
+        self.batch_size = batch_size
+        self.linger = linger
+        self._batches: dict[str, GroupCommit[Draft, bool]] = {}
+        self.batches_sent = 0
 
     async def send(self, account: str, draft: Draft) -> bool:
-        """Send one draft; False (and a log line) if the service refused it."""
+        """Send one draft; False (and a log line) if the service refused it. In batches,
+        ``ReportNotTaken`` when the service did not answer the batch at all."""
         if not draft.logs:
             return True
+        if self.batch_size:
+            return await self._batch(account).submit(draft)
         try:
             if len(draft.logs) == 1:
                 only = draft.logs[0]
@@ -217,6 +255,54 @@ class Reporter:
             )  # fmt: skip
             return False
         return True
+
+    def _batch(self, account: str) -> GroupCommit[Draft, bool]:
+        batch = self._batches.get(account)
+        if batch is None:
+
+            async def send(drafts: Sequence[Draft]) -> list[bool | BaseException]:
+                return await self._send_batch(account, drafts)
+
+            batch = GroupCommit.sending(
+                send, max_items=self.batch_size, linger=self.linger, in_flight=2, what="reports"
+            )
+            self._batches[account] = batch
+        return batch
+
+    async def _send_batch(
+        self, account: str, drafts: Sequence[Draft]
+    ) -> list[bool | BaseException]:
+        items = [batch_item(draft) for draft in drafts]
+        try:
+            answer = await self.client.create_unified_batch(account, self.feed_id, items)
+        except SentOffersError as error:
+            raise ReportNotTaken(
+                f"the service did not take {len(items)} reports: {error}"
+            ) from None
+        if not answer.ok or answer.data is None:
+            raise ReportNotTaken(
+                f"the service answered {answer.status_code} to a batch of {len(items)} reports: "
+                + "; ".join(str(e) for e in answer.errors)
+            )
+        self.batches_sent += 1
+        taken: list[bool | BaseException] = [False] * len(drafts)
+        for result in answer.data.items:
+            if 0 <= result.index < len(drafts):
+                taken[result.index] = result.status == 201
+                if result.status != 201:
+                    draft = drafts[result.index]
+                    log.warning(
+                        "the service refused the %s interaction of SKU %s (%s): %s %s",
+                        draft.origin, draft.sku_id, account, result.status,
+                        "; ".join(e.message for e in result.errors),
+                    )  # fmt: skip
+        return taken
+
+    async def aclose(self) -> None:
+        """Stop the batches (reports still waiting fail: their work is tried again)."""
+        for batch in self._batches.values():
+            await batch.stop()
+        self._batches.clear()
 
     async def ensure_feed(self, store: Store, vendor: str, name: str, logo: str) -> None:
         """Create the channel and activate the store's feed, once; both may exist already."""

@@ -1,7 +1,13 @@
-"""``Connector``: the pipeline, its queue, workers and periodic jobs, wired for one process.
+"""``Connector``: the pipeline, its queues, workers and periodic jobs, wired for one process.
 
 The one place where the connector's concrete parts meet: HTTP clients, the VTEX clients of
-each store, the marketplace adapter, the SDK client and the states store.
+each store, the marketplace adapter (with its rate limit, circuit breaker and lots), the SDK
+client (reports in batches), the states store, the work ledger and the durable queues.
+
+A notification acknowledged by the affiliate endpoint is in the ledger and in its queue
+before the answer goes out. With ``workers`` on (the default, and the embedded queue), this
+process also drains the queues; with a broker, ``sentoffers connector worker`` processes
+can do it instead (``Connector(..., serve_queues=True)`` is what they run).
 """
 
 from __future__ import annotations
@@ -9,19 +15,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from sentoffers.channels.service import channel_id
 from sentoffers.client import AsyncSentOffersClient, RetryPolicy, SentOffersCredentials
-from sentoffers.connector.http import Pacer, Sender
+from sentoffers.connector import decisions as decide
+from sentoffers.connector.guard import Breaker, RateLimit
+from sentoffers.connector.http import CountingTransport, Sender
+from sentoffers.connector.ledger import Claimed, WorkLedger
 from sentoffers.connector.marketplace import Marketplace
 from sentoffers.connector.marketplaces.sample import SampleMarketplaceAdapter
-from sentoffers.connector.model import Job, Notification, SkuRecord, Store
+from sentoffers.connector.model import Job, Notification, SkuRecord, SkuState, Store
 from sentoffers.connector.pipeline import Pipeline
-from sentoffers.connector.queue import InProcessQueue, run_workers
+from sentoffers.connector.queues import QueueBackend, QueueWorkers, Settled
 from sentoffers.connector.report import Reporter
 from sentoffers.connector.settings import ConnectorSettings
 from sentoffers.connector.store import StateStore
@@ -52,6 +63,7 @@ class Connector:
         *,
         marketplace: Marketplace | None = None,
         on_settled: Callable[[SkuRecord], None] | None = None,
+        serve_queues: bool | None = None,
     ) -> None:
         self.settings = settings
         self.stores: dict[str, Store] = {store.account: store for store in settings.all_stores()}
@@ -60,36 +72,72 @@ class Connector:
                 "no store is configured: set SENTOFFERS_CONNECTOR_ACCOUNT and its VTEX URL and "
                 "key, or SENTOFFERS_CONNECTOR_STORES"
             )
+        self.serve_queues = settings.workers_in_process if serve_queues is None else serve_queues
+        self.queues = QueueBackend(settings.resolved_queue_url())
+        shared = None if self.queues.embedded else self.queues.url
         timeout = httpx.Timeout(settings.timeout_seconds, connect=5.0)
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+        self.requests: dict[str, dict[str, int]] = {}
         self._http = [
-            httpx.AsyncClient(timeout=timeout, limits=limits),
-            httpx.AsyncClient(timeout=timeout, limits=limits),
+            httpx.AsyncClient(
+                timeout=timeout, transport=CountingTransport("vtex", self.requests, limits=limits)
+            ),
+            httpx.AsyncClient(
+                timeout=timeout,
+                transport=CountingTransport("marketplace", self.requests, limits=limits),
+            ),
         ]
         vtex_sender = Sender(self._http[0])
+        self.states = StateStore(settings.database_url)
+        self.ledger = WorkLedger(self.states.db, lease_seconds=settings.lease_seconds)
+        self.breaker: Breaker | None = None
+        self.pace: RateLimit | None = None
         if marketplace is None:
             if not settings.marketplace_client_secret:
                 raise ValueError("SENTOFFERS_CONNECTOR_MARKETPLACE_CLIENT_SECRET is not set")
-            pacer = Pacer(settings.marketplace_requests_per_second)
+            self.breaker = Breaker(
+                SampleMarketplaceAdapter.name,
+                fail_max=settings.breaker_failures,
+                reset_timeout=settings.breaker_reset_seconds,
+                redis_url=shared,
+                on_change=self.ledger.record_breaker_event,
+            )
+            per_second = settings.marketplace_requests_per_second
+            if per_second:
+                self.pace = RateLimit(
+                    per_second, key="sample-marketplace", storage_url=shared or "memory://"
+                )
             marketplace = SampleMarketplaceAdapter(
                 settings.marketplace_url,
                 settings.marketplace_client_id,
                 settings.marketplace_client_secret,
-                sender=Sender(self._http[1], MARKETPLACE_RETRIES, pacer=pacer),
+                sender=Sender(
+                    self._http[1], MARKETPLACE_RETRIES, pacer=self.pace, breaker=self.breaker
+                ),
+                lot_size=settings.marketplace_lot_size,
             )
         self.marketplace = marketplace
         self.feed_id = channel_id(marketplace.vendor, marketplace.name)
-        self.states = StateStore(settings.database_url)
         credentials = None
         if settings.service_app_key and settings.service_app_token:
             credentials = SentOffersCredentials(
                 app_key=settings.service_app_key, app_token=settings.service_app_token
             )
-        self.client = AsyncSentOffersClient(settings.service_url, credentials=credentials)
-        self.reporter = Reporter(self.client, self.feed_id)
+        self.client = AsyncSentOffersClient(
+            settings.service_url,
+            credentials=credentials,
+            transport=CountingTransport("service", self.requests),
+        )
+        self.reporter = Reporter(self.client, self.feed_id, batch_size=settings.report_batch_size)
         self.vtex = {
             account: VtexClient(store, vtex_sender) for account, store in self.stores.items()
         }
+        self.retry_policy = RetryPolicy(
+            max_attempts=settings.max_attempts,
+            backoff_base=settings.retry_base_seconds,
+            backoff_max=settings.retry_max_seconds,
+            total_timeout=float("inf"),
+        )
         self.pipeline = Pipeline(
             stores=self.stores,
             vtex=self.vtex,
@@ -98,8 +146,21 @@ class Connector:
             reporter=self.reporter,
             agent=settings.agent,
             on_settled=on_settled,
+            retry_policy=self.retry_policy,
+            breaker_events=lambda since: self.ledger.breaker_events(since),
         )
-        self.queue = InProcessQueue()
+        catalog = settings.workers
+        others = max(4, catalog // 4)
+        self.workers = QueueWorkers(
+            self.queues,
+            self.ledger,
+            self._run,
+            self.stores,
+            concurrency={"catalog": catalog, "price": others, "inventory": others},
+            max_attempts=settings.max_attempts,
+            # Alone on an embedded queue, whatever is left running was this process's own.
+            recover_all=self.queues.embedded and settings.workers_in_process,
+        )
         self._tasks: list[asyncio.Task[Any]] = []
 
     # Lifecycle -------------------------------------------------------------------------------
@@ -113,21 +174,17 @@ class Connector:
                 )
             except Exception as error:  # the workers still run; reports say what fails
                 log.error("could not set up feed %s of %s: %s", self.feed_id, store.account, error)
-        self._tasks = [
-            asyncio.create_task(
-                run_workers(self.queue, self.pipeline.handle, self.settings.workers)
-            ),
-            asyncio.create_task(
-                self._every(self.settings.contingency_interval_seconds, self.replay_contingency)
-            ),
-            asyncio.create_task(
-                self._every(self.settings.sweep_interval_seconds, self.sweep_inventory)
-            ),
-        ]
+        if self.serve_queues:
+            self._tasks = [
+                asyncio.create_task(self.workers.serve()),
+                asyncio.create_task(
+                    self._every(self.settings.sweep_interval_seconds, self.sweep_inventory)
+                ),
+            ]
 
     async def stop(self) -> None:
-        """Stop the workers and jobs (a job in flight is dropped: VTEX notifies again, the
-        sweep and the service's idle close cover the rest), then close the connections."""
+        """Stop the workers and jobs (a job in flight stays in the ledger: the next start, or
+        another worker once its lease runs out, takes it again), then close the connections."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -135,6 +192,7 @@ class Connector:
                 await task
         self._tasks = []
         await self.marketplace.aclose()
+        await self.reporter.aclose()
         await self.client.aclose()
         for http in self._http:
             await http.aclose()
@@ -151,7 +209,7 @@ class Connector:
     # Work --------------------------------------------------------------------------------------
 
     def accept(self, notification: Notification) -> None:
-        """Queue a notification of a store served; ``UnknownStore`` otherwise."""
+        """Record and queue a notification of a store served; ``UnknownStore`` otherwise."""
         store = self.stores.get(notification.account)
         if store is None:
             raise UnknownStore(f"the connector does not serve the store {notification.account!r}")
@@ -161,34 +219,60 @@ class Connector:
                 f"the store {store.account} is connected as affiliate {store.affiliate_id}, "
                 f"not {affiliate}"
             )
-        self.queue.put(Job(notification))
+        self.put(Job(notification))
 
-    async def wait_idle(self) -> None:
-        """Return once no job is waiting or running."""
-        await self.queue.wait_idle()
+    def put(self, job: Job) -> None:
+        """Record a job in the ledger and, unless it joined work already there, queue it."""
+        routed = self.ledger.accept(job.notification, job.cause)
+        if routed is not None:
+            self.queues.put(routed)
 
-    async def replay_contingency(self, *, everything: bool = False) -> int:
-        """Queue the parked notifications that are due (all of them with ``everything``)."""
-        from datetime import UTC, datetime
+    async def _run(self, claimed: Claimed) -> Settled:
+        """Run one job the queues handed out; say whether and when to try it again."""
+        job = replace(claimed.job, previous_attempt_at=claimed.previous_attempt_at)
+        record = await self.pipeline.handle(job)
+        if record.state == SkuState.GIVEN_UP:
+            return Settled(None, record.last_response or "given up", give_up=True)
+        if record.state == SkuState.CONTINGENCY:
+            delay = record.retry_in
+            if delay is None:
+                delay = (
+                    decide.contingency_delay(record.attempts, random.random(), self.retry_policy)
+                    or self.settings.retry_base_seconds
+                )
+            if self.breaker is not None:
+                delay = max(delay, self.breaker.open_for())
+            return Settled(delay, record.last_response or "waiting")
+        return Settled()
 
-        jobs = self.states.take_due(None if everything else datetime.now(UTC), limit=1000)
-        for job in jobs:
-            if job.notification.account in self.stores:
-                self.queue.put(job)
-        return len(jobs)
+    def pending(self) -> int:
+        """Jobs queued or running."""
+        return self.ledger.pending()
+
+    async def wait_idle(self, poll: float = 0.05) -> None:
+        """Return once no job is queued or running."""
+        while self.ledger.pending():
+            await asyncio.sleep(poll)
+
+    def replay_dead_letters(self, account: str | None = None, sku_id: str | None = None) -> int:
+        """Put dead letters back in their queues, their attempts counted from zero."""
+        routed = self.ledger.replay(account, sku_id)
+        for item in routed:
+            self.queues.put(item)
+        return len(routed)
 
     async def sweep_inventory(self) -> int:
         """Queue a stock update for every listed SKU whose stock moved in VTEX."""
         queued = 0
         for vtex in self.vtex.values():
-            queued += await sweep_inventory(self.states, vtex, self.queue)
+            queued += await sweep_inventory(self.states, vtex, self)
         return queued
 
     def map_category(self, account: str, category_id: int, category: str) -> int:
         """Map a VTEX category to the marketplace's; the SKUs waiting for it are queued."""
         released = self.states.map_category(account, category_id, category)
         for sku_id in released:
-            self.queue.put(Job(Notification(sku_id, account, sku_modified=True), cause="approval"))
+            self.put(Job(Notification(sku_id, account, sku_modified=True), cause="approval"))
         return len(released)
 
     async def load_all(self, account: str) -> int:
@@ -205,19 +289,35 @@ class Connector:
                 everything = Notification(
                     sku_id, account, sku_modified=True, price_modified=True, stock_modified=True
                 )
-                self.queue.put(Job(everything, cause="load"))
+                self.put(Job(everything, cause="load"))
             queued += len(ids)
             if len(ids) < 100:
                 return queued
             page += 1
 
     def status(self) -> dict[str, Any]:
-        """SKUs per state, jobs pending, parked notifications, SKUs awaiting a category."""
+        """SKUs per state, the work in the ledger and the queues, the breaker."""
+        work = self.ledger.counts()
+        breaker: dict[str, Any] | None = None
+        if self.breaker is not None:
+            breaker = {
+                "state": self.breaker.state,
+                "openFor": round(self.breaker.open_for(), 1),
+                "events": [
+                    {"at": event.at.isoformat(), "to": event.after, "text": event.text}
+                    for event in self.ledger.breaker_events(limit=10)
+                ],
+            }
         return {
             "feedId": self.feed_id,
             "stores": sorted(self.stores),
             "states": self.states.counts(),
-            "pending": self.queue.pending(),
-            "contingency": len(self.states.parked()),
+            "pending": self.ledger.pending(),
+            "running": self.workers.running,
+            "work": work,
+            "deadLetters": sum(work.get("dead", {}).values()),
+            "queues": self.queues.sizes(self.stores),
+            "breaker": breaker,
             "awaitingCategory": {a: len(self.states.waiting(a)) for a in sorted(self.stores)},
+            "requests": {api: dict(sorted(seen.items())) for api, seen in self.requests.items()},
         }

@@ -56,8 +56,14 @@ class ConnectorSettings(BaseSettings):
     service_app_key: str | None = None
     service_app_token: str | None = None
     agent: str = "sentoffers-connector"
-    # The connector's own database (states table, queues).
+    # The connector's own database (states table, work ledger, dead letters).
     database_url: str = "sqlite:///data/connector.db"
+    # The queues: embedded in a SQLite file (default: beside the database) or on Redis
+    # (redis://host:6379/0), where several worker processes share them.
+    queue_url: str | None = Field(default=None, pattern=r"^(sqlite:///\S+|rediss?://\S+)$")
+    # This process drains the queues too (off: only the affiliate endpoint; run
+    # `sentoffers connector worker` processes beside it).
+    workers_in_process: bool = True
     # One store ...
     account: str | None = None
     vtex_base_url: str | None = Field(default=None, pattern=r"^(https?://\S+)?$")
@@ -73,12 +79,35 @@ class ConnectorSettings(BaseSettings):
     marketplace_client_id: str = "sandbox-connector"
     marketplace_client_secret: str | None = None
     marketplace_requests_per_second: float | None = Field(default=None, gt=0)
-    # Work.
-    workers: int = Field(default=8, ge=1, le=256)
+    # Items per lot (the marketplace's published maximum); unset: one call per SKU.
+    marketplace_lot_size: int | None = Field(default=None, ge=1, le=1000)
+    # The circuit breaker: opens after this many calls in a row go unanswered, for so long.
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_seconds: float = Field(default=10.0, gt=0)
+    # Work: catalog jobs at once per store (price and inventory: a quarter, at least 4).
+    workers: int = Field(default=64, ge=1, le=1024)
     timeout_seconds: float = Field(default=10.0, gt=0)
     sweep_interval_seconds: float = Field(default=300.0, gt=0)
-    contingency_interval_seconds: float = Field(default=15.0, gt=0)
+    # Retries of work VTEX or the marketplace did not answer: after base, 2 x base, ... up to
+    # max seconds; a dead letter after max_attempts.
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    retry_max_seconds: float = Field(default=600.0, gt=0)
+    # How long a worker holds a job before another may take it (renewed while it works).
+    lease_seconds: float = Field(default=60.0, ge=1)
+    # Reports per request to the service's batch endpoint (0: one request per interaction).
+    report_batch_size: int = Field(default=200, ge=0, le=1000)
     admin_token: str | None = None
+
+    def resolved_queue_url(self) -> str:
+        """``queue_url``, or a SQLite file beside a SQLite database (``data/`` otherwise)."""
+        if self.queue_url:
+            return self.queue_url
+        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
+            path = self.database_url.removeprefix("sqlite:///")
+            stem, dot, suffix = path.rpartition(".")
+            return f"sqlite:///{stem}-queue.{suffix}" if dot else f"sqlite:///{path}-queue"
+        return "sqlite:///data/connector-queue.db"
 
     def all_stores(self) -> list[Store]:
         """The stores configured, one by one or as a list."""

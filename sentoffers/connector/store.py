@@ -1,12 +1,9 @@
-"""The connector's own small database: the states table, the contingency and approval queues,
-and the categories the sellers mapped.
+"""The connector's own small database: the states table, the approval queue, and the
+categories the sellers mapped (the work ledger, ``ledger.py``, lives here too).
 
 - ``sku_states``: per store and SKU, the last attempt, its date, the response and the state,
   with both ids (VTEX's SKU id, the marketplace's listing id) and the values last sent: what
   "Keeping a states table" in the document asks for, so nothing loops forever.
-- ``contingency``: notifications that could not be processed (the marketplace or VTEX
-  unreachable, credentials refused), one per SKU, each with its attempts and when to try
-  again.
 - ``approval_queue``: SKUs whose category is not mapped yet, released once it is.
 - ``category_map``: a seller's mappings, over the adapter's defaults.
 
@@ -15,7 +12,6 @@ SQLAlchemy Core on its own SQLite file by default (or any URL); tables are creat
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +33,7 @@ from sqlalchemy import (
     update,
 )
 
-from sentoffers.connector.model import Job, SkuRecord, SkuState, parse_notification
+from sentoffers.connector.model import SkuRecord, SkuState
 from sentoffers.store.db import Database, create_db_engine
 
 __all__ = ["StateStore", "metadata"]
@@ -61,18 +57,6 @@ sku_states = Table(
     Column("inventory", Integer),
     Column("active_in_marketplace", Boolean, nullable=False, default=True),
     Column("category_id", Integer),
-)
-
-contingency = Table(
-    "contingency",
-    metadata,
-    Column("account", String(128), primary_key=True),
-    Column("sku_id", String(128), primary_key=True),
-    Column("notification", Text, nullable=False),
-    Column("attempt", Integer, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("parked_at", DateTime(timezone=True), nullable=False),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 approval_queue = Table(
@@ -208,59 +192,6 @@ class StateStore:
             stmt = stmt.where(sku_states.c.account == account)
         with self.db.unit_of_work(write=False) as uow:
             return {str(state): int(count) for state, count in uow.conn.execute(stmt).all()}
-
-    # contingency ---------------------------------------------------------------------------
-
-    def park(self, job: Job, reason: str, next_attempt_at: datetime) -> None:
-        """Keep a notification to try again at ``next_attempt_at``; one per SKU, merged."""
-        account, sku_id = job.key
-        key = and_(contingency.c.account == account, contingency.c.sku_id == sku_id)
-        notification = job.notification
-        with self.db.unit_of_work() as uow:
-            row = uow.conn.execute(select(contingency.c.notification).where(key)).first()
-            if row is not None:
-                kept = parse_notification(json.loads(row.notification))
-                notification = kept.merged_with(notification)
-                uow.conn.execute(delete(contingency).where(key))
-            uow.conn.execute(
-                insert(contingency).values(
-                    account=account,
-                    sku_id=sku_id,
-                    notification=json.dumps(notification.as_json()),
-                    attempt=job.attempt,
-                    reason=reason[:RESPONSE_LIMIT],
-                    parked_at=_now(),
-                    next_attempt_at=next_attempt_at,
-                )
-            )
-            uow.commit()
-
-    def take_due(self, now: datetime | None = None, *, limit: int = 100) -> list[Job]:
-        """Remove and return the parked notifications due by ``now`` (all with ``None``)."""
-        stmt = select(contingency).order_by(contingency.c.next_attempt_at).limit(limit)
-        if now is not None:
-            stmt = stmt.where(contingency.c.next_attempt_at <= now)
-        with self.db.unit_of_work() as uow:
-            rows = uow.conn.execute(stmt).all()
-            for row in rows:
-                uow.conn.execute(
-                    delete(contingency).where(
-                        contingency.c.account == row.account, contingency.c.sku_id == row.sku_id
-                    )
-                )
-            uow.commit()
-        return [
-            Job(parse_notification(json.loads(row.notification)), row.attempt, "contingency")
-            for row in rows
-        ]
-
-    def parked(self) -> list[tuple[str, str, int, str]]:
-        """(account, SKU id, attempts, reason) of every parked notification."""
-        stmt = select(
-            contingency.c.account, contingency.c.sku_id, contingency.c.attempt, contingency.c.reason
-        ).order_by(contingency.c.account, contingency.c.sku_id)
-        with self.db.unit_of_work(write=False) as uow:
-            return [tuple(row) for row in uow.conn.execute(stmt)]
 
     # approval queue and category map -------------------------------------------------------
 

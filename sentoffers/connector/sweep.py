@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 from sentoffers.connector.model import Job, Notification, SkuRecord
-from sentoffers.connector.queue import WorkQueue
 from sentoffers.connector.store import StateStore
 from sentoffers.connector.vtex import Simulation, VtexClient, VtexError
 
-__all__ = ["stale_inventory", "sweep_inventory"]
+__all__ = ["Intake", "stale_inventory", "sweep_inventory"]
 
 log = logging.getLogger("sentoffers.connector")
 
 GROUP = 50
+
+
+class Intake(Protocol):
+    """Where new work goes (the connector: its ledger and queues)."""
+
+    def put(self, job: Job) -> None: ...
 
 
 def stale_inventory(records: Sequence[SkuRecord], simulation: Simulation) -> list[SkuRecord]:
@@ -35,7 +41,7 @@ def stale_inventory(records: Sequence[SkuRecord], simulation: Simulation) -> lis
 
 
 async def sweep_inventory(
-    states: StateStore, vtex: VtexClient, queue: WorkQueue, *, group: int = GROUP
+    states: StateStore, vtex: VtexClient, queue: Intake, *, group: int = GROUP
 ) -> int:
     """Queue a stock update for each listed SKU of ``vtex``'s store whose stock moved;
     returns how many. A VTEX failure ends this sweep (the next one starts over)."""

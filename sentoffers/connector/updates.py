@@ -42,13 +42,13 @@ async def update_values(
             draft.failure(problem.description, [problem])
             failed.append(problem.full_code)
         else:
-            failed += await _price(marketplace, draft, store, listing_id, values)
+            failed += await _price(marketplace, draft, store, listing_id, values, n.sku_id)
             record = replace(record, price=values.price, selling_price=values.selling_price)
     if plan.inventory:
         draft = run.begin(Origin.INVENTORY)
         draft.info(said, read)
         quantity = values.inventory if values is not None else 0
-        failed += await _inventory(marketplace, draft, listing_id, quantity)
+        failed += await _inventory(marketplace, draft, listing_id, quantity, n.sku_id)
         record = replace(record, inventory=quantity)
     # The origins just attempted report afresh; errors of the others stay as they were.
     attempted = tuple(
@@ -61,10 +61,15 @@ async def update_values(
 
 
 async def _price(
-    marketplace: Marketplace, draft: Draft, store: Store, listing_id: str, values: OfferValues
+    marketplace: Marketplace,
+    draft: Draft,
+    store: Store,
+    listing_id: str,
+    values: OfferValues,
+    sku_id: str,
 ) -> list[str]:
     try:
-        sent = await marketplace.update_price(listing_id, values)
+        sent = await marketplace.update_price(listing_id, values, sku_id=sku_id)
     except MarketplaceRefused as refused:
         draft.failure(
             f"The marketplace refused the price: {refused}", refused.problems, refused.exchange
@@ -81,10 +86,10 @@ async def _price(
 
 
 async def _inventory(
-    marketplace: Marketplace, draft: Draft, listing_id: str, quantity: int
+    marketplace: Marketplace, draft: Draft, listing_id: str, quantity: int, sku_id: str
 ) -> list[str]:
     try:
-        sent = await marketplace.update_inventory(listing_id, quantity)
+        sent = await marketplace.update_inventory(listing_id, quantity, sku_id=sku_id)
     except MarketplaceRefused as refused:
         draft.failure(
             f"The marketplace refused the inventory: {refused}", refused.problems, refused.exchange

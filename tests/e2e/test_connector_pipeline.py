@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from sentoffers.connector import (
     VtexClient,
     create_app,
 )
-from sentoffers.connector.queue import InProcessQueue
+from sentoffers.connector.guard import Breaker, BreakerEvent
 from sentoffers.connector.sweep import sweep_inventory
 from sentoffers.domain.model import LogType, Origin
 from sentoffers.sandbox import Flaw, MarketplaceConfig, MarketplaceRules, Sandbox, start_sandbox
@@ -96,7 +97,12 @@ class Harness:
 
 @asynccontextmanager
 async def harness(
-    sandbox: Sandbox, tmp_path: Path, *, secret: str = "s3cret"
+    sandbox: Sandbox,
+    tmp_path: Path,
+    *,
+    secret: str = "s3cret",
+    lot_size: int | None = None,
+    breaker: Breaker | None = None,
 ) -> AsyncIterator[Harness]:
     config = sandbox.config
     store = Store(
@@ -106,7 +112,8 @@ async def harness(
         policy = RetryPolicy(max_attempts=4, max_retry_after=5, total_timeout=20)
         adapter = SampleMarketplaceAdapter(
             sandbox.marketplace_url, config.marketplace.client_id, secret,
-            sender=Sender(market_http, policy),
+            sender=Sender(market_http, policy, breaker=breaker), lot_size=lot_size,
+            lot_linger=0.05,
         )  # fmt: skip
         states = StateStore(f"sqlite:///{tmp_path / 'connector.db'}")
         recorder = Recorder()
@@ -118,6 +125,7 @@ async def harness(
         try:
             yield Harness(sandbox, pipeline, recorder, states, adapter, vtex)
         finally:
+            await adapter.aclose()
             states.close()
 
 
@@ -129,7 +137,17 @@ def codes(draft: Draft) -> list[str]:
     return [error.code for entry in draft.logs for error in entry.errors]
 
 
-def test_step_1_a_failed_marketplace_authentication_parks_the_notification_in_contingency(
+class Collected:
+    """An intake that keeps the jobs put into it."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+
+    def put(self, job: Job) -> None:
+        self.jobs.append(job)
+
+
+def test_step_1_a_failed_marketplace_authentication_is_logged_and_the_work_tried_again_later(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     async def run() -> None:
@@ -144,13 +162,17 @@ def test_step_1_a_failed_marketplace_authentication_parks_the_notification_in_co
             assert proof is not None
             assert "client_secret=%2A%2A%2A" in (proof.request or "")
             assert "wrong" not in (proof.request or "")
-            assert h.states.parked() == [(ACCOUNT, sku, 1, record.last_response.split(";")[0])]
+            assert record.attempts == 1
+            assert record.retry_in is not None
+            assert record.retry_in >= 2.5  # at least half the first backoff (5 s)
+            assert "waits in the contingency queue" in (record.last_response or "")
+            kept = h.states.get(ACCOUNT, sku)
+            assert kept is not None
+            assert (kept.state, kept.attempts) == (SkuState.CONTINGENCY, 1)
             assert h.listed(sku) is None
-        async with harness(sandbox, tmp_path) as h:  # the secret fixed: the replay lists it
-            (job,) = h.states.take_due(None)
-            assert (job.attempt, job.notification.sku_modified) == (1, True)
+        async with harness(sandbox, tmp_path) as h:  # the secret fixed: the retry lists it
+            job = Job(Notification(sku, ACCOUNT, sku_modified=True), attempt=1)
             assert (await h.pipeline.handle(job)).state == SkuState.SYNCED
-            assert h.states.parked() == []
 
     asyncio.run(run())
 
@@ -171,7 +193,7 @@ def test_step_1_an_expired_token_is_renewed_and_the_call_repeated(
     asyncio.run(run())
 
 
-def test_a_marketplace_that_does_not_answer_parks_the_notification_until_the_replay(
+def test_a_marketplace_that_does_not_answer_leaves_the_work_to_be_tried_again(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     async def run() -> None:
@@ -185,9 +207,10 @@ def test_a_marketplace_that_does_not_answer_parks_the_notification_until_the_rep
             assert kinds(draft)[-1] == LogType.WARNING
             assert not codes(draft)
             assert "503" in (draft.logs[-1].evidence.response or "")  # type: ignore[union-attr]
+            assert record.retry_in is not None
             sandbox.marketplace.faults.up()
-            for job in h.states.take_due(None):
-                assert (await h.pipeline.handle(job)).state == SkuState.SYNCED
+            job = Job(Notification(sku, ACCOUNT, sku_modified=True), attempt=record.attempts)
+            assert (await h.pipeline.handle(job)).state == SkuState.SYNCED
             assert h.listed(sku) is not None
 
     asyncio.run(run())
@@ -360,9 +383,9 @@ def test_the_inventory_sweep_updates_stock_that_moved_without_a_notification(
             await h.handle(first)
             await h.handle(second)
             sandbox.catalog.set_stock(int(second), 3)  # no broadcaster: no notification
-            queue = InProcessQueue()
+            queue = Collected()
             assert await sweep_inventory(h.states, h.vtex, queue) == 1
-            job = await queue.get()
+            [job] = queue.jobs
             assert job.key == (ACCOUNT, second)
             assert job.cause == "sweep"
             assert (await h.pipeline.handle(job)).inventory == 3
@@ -386,7 +409,7 @@ def test_step_2a_the_store_comes_from_an_and_others_are_refused(tmp_path: Path) 
     try:
         accepted = client.post("/api/notification/", json={"IdSku": "7", "An": "acme"})
         assert accepted.status_code == 200
-        assert connector.queue.pending() == 1
+        assert connector.pending() == 1
         for body in (
             {"IdSku": "7", "An": "other"},
             {"IdSku": "7", "An": "acme", "IdAffiliate": "X"},
@@ -397,6 +420,91 @@ def test_step_2a_the_store_comes_from_an_and_others_are_refused(tmp_path: Path) 
         assert unreadable.status_code == 400
         assert len(unreadable.json()["errors"]) == 3
         assert client.get("/api/connector/status").status_code == 403  # no admin token set
-        assert connector.queue.pending() == 1
+        assert connector.pending() == 1
     finally:
         connector.states.close()
+
+
+def test_lots_group_the_skus_in_flight_up_to_the_marketplace_lot_size(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async def run() -> None:
+        async with harness(sandbox, tmp_path, lot_size=5) as h:
+            skus = h.clean(12)
+            records = await asyncio.gather(*(h.handle(sku) for sku in skus))
+            # The marketplace answers 413 to a lot over 5 items: all synced says none was.
+            assert {r.state for r in records} == {SkuState.SYNCED}
+            assert 3 <= h.adapter.lots_sent < len(skus)  # lots, not one call per SKU
+            lots = h.adapter.lots_sent
+            for sku, record in zip(skus, records, strict=True):
+                assert h.listed(sku).id == record.marketplace_id
+                [catalog] = h.recorder.of(sku, Origin.CATALOG)
+                evidence = catalog.logs[-1].evidence
+                assert evidence is not None
+                assert evidence.request is not None
+                # The evidence is this SKU's item of the lot, not the whole lot.
+                assert evidence.request.startswith("curl -X POST")
+                assert "/lots" in evidence.request
+                assert f'"sku": "{sku}"' in evidence.request
+                others = [o for o in skus if o != sku]
+                assert not any(f'"sku": "{o}"' in evidence.request for o in others)
+            # Price and stock go in lots too, keyed by the SKU the marketplace has.
+            first = skus[0]
+            sandbox.catalog.set_stock(int(first), 7)
+            updated = await h.handle(first, stock_modified=True)
+            assert updated.inventory == 7
+            assert h.listed(first).stock == 7
+            assert h.adapter.lots_sent == lots + 1
+
+    asyncio.run(run())
+
+
+def test_a_lot_the_marketplace_does_not_answer_leaves_every_sku_in_it_waiting(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    async def run() -> None:
+        async with harness(sandbox, tmp_path, lot_size=10) as h:
+            await h.adapter.authenticate()
+            sandbox.marketplace.faults.down_for(30)
+            skus = h.clean(3)
+            records = await asyncio.gather(*(h.handle(sku) for sku in skus))
+            assert {r.state for r in records} == {SkuState.CONTINGENCY}
+            assert all(r.retry_in is not None for r in records)
+            assert all(h.listed(sku) is None for sku in skus)
+            sandbox.marketplace.faults.up()
+
+    asyncio.run(run())
+
+
+def test_the_breaker_opening_and_closing_are_warnings_on_the_skus_they_held_back(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    events: list[BreakerEvent] = []
+    breaker = Breaker("Sample Marketplace", fail_max=1, reset_timeout=0.2, on_change=events.append)
+
+    def since(when: datetime) -> list[BreakerEvent]:
+        return [event for event in events if event.at >= when]
+
+    async def run() -> None:
+        async with harness(sandbox, tmp_path, breaker=breaker) as h:
+            h.pipeline.breaker_events = since
+            await h.adapter.authenticate()
+            sandbox.marketplace.faults.down_for(30)
+            sku = h.clean(1)[0]
+            held = await h.handle(sku)
+            assert held.state == SkuState.CONTINGENCY
+            texts = [entry.description for d in h.recorder.of(sku) for entry in d.logs]
+            assert any("circuit breaker of Sample Marketplace opened" in t for t in texts)
+            sandbox.marketplace.faults.up()
+            await asyncio.sleep(0.25)
+            h.recorder.sent.clear()
+            job = Job(
+                Notification(sku, ACCOUNT, sku_modified=True), attempt=1,
+                previous_attempt_at=events[0].at,
+            )  # fmt: skip
+            resumed = await h.pipeline.handle(job)
+            assert resumed.state == SkuState.SYNCED
+            texts = [entry.description for d in h.recorder.of(sku) for entry in d.logs]
+            assert any("circuit breaker of Sample Marketplace closed" in t for t in texts)
+
+    asyncio.run(run())

@@ -5,22 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from sentoffers.client import KnownCode
+from sentoffers.client import KnownCode, RetryPolicy
 from sentoffers.connector.evidence import as_curl, exchange_evidence, response_text
-from sentoffers.connector.http import Pacer, Sender
+from sentoffers.connector.guard import Breaker, BreakerEvent, RateLimit
+from sentoffers.connector.http import Sender
 from sentoffers.connector.marketplaces.sample import (
     DEFAULT_BRAND,
     KNOWN_ERRORS,
     SampleMarketplaceAdapter,
     classify,
 )
-from sentoffers.connector.model import Exchange, Job, Notification, VtexProduct, VtexSku
-from sentoffers.connector.queue import InProcessQueue
+from sentoffers.connector.model import Exchange, VtexProduct, VtexSku
 from sentoffers.sandbox import generate_catalog
 from sentoffers.sandbox.vtex_json import product_json, sku_context
 
@@ -147,47 +148,75 @@ def test_a_post_that_may_have_been_done_is_not_sent_again_after_a_5xx():
     assert calls == 1
 
 
-def test_the_pacer_spaces_requests_at_the_rate_given():
-    now = [0.0]
-    waits: list[float] = []
+def test_the_rate_limit_lets_the_declared_requests_per_second_through_and_holds_the_rest():
+    async def run() -> list[float]:
+        limit = RateLimit(10)
+        started = time.monotonic()
+        starts = []
+        for _ in range(13):
+            await limit.wait()
+            starts.append(time.monotonic() - started)
+        return starts
 
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    async def run() -> None:
-        pacer = Pacer(4, clock=lambda: now[0], sleep=sleep)
-        for _ in range(3):
-            await pacer.wait()
-
-    asyncio.run(run())
-    assert waits == [0.25, 0.5]
+    starts = asyncio.run(run())
+    assert max(starts[:10]) < 0.5
+    assert min(starts[10:]) >= 0.9  # the window had to move on
 
 
-def test_the_queue_merges_notifications_of_a_waiting_sku_and_never_hands_out_a_sku_twice():
-    async def run() -> None:
-        queue = InProcessQueue()
-        price = Job(Notification("1", "acme", price_modified=True))
-        stock = Job(Notification("1", "acme", stock_modified=True))
-        other = Job(Notification("2", "acme", sku_modified=True))
-        queue.put(price)
-        queue.put(stock)
-        queue.put(other)
-        first = await queue.get()
-        assert first.notification.price_modified
-        assert first.notification.stock_modified
-        queue.put(Job(Notification("1", "acme", is_active=False)))  # while "1" runs
-        second = await queue.get()
-        assert second.key == ("acme", "2")
-        queue.done(second)
-        assert queue.pending() == 2
-        queue.done(first)
-        third = await queue.get()
-        assert third.key == ("acme", "1")
-        assert not third.notification.is_active
-        queue.done(third)
-        await asyncio.wait_for(queue.wait_idle(), 1)
+def test_a_fractional_rate_becomes_whole_requests_over_whole_seconds():
+    assert (RateLimit(2.5).item.amount, RateLimit(2.5).item.multiples) == (5, 2)
+    assert (RateLimit(20).item.amount, RateLimit(20).item.multiples) == (20, 1)
 
-    asyncio.run(run())
+
+def test_the_breaker_opens_after_calls_in_a_row_go_unanswered_and_then_sends_nothing():
+    events: list[BreakerEvent] = []
+    calls = 0
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(503)
+
+    async def run() -> list[Exchange]:
+        breaker = Breaker("Sample", fail_max=3, reset_timeout=60, on_change=events.append)
+        async with httpx.AsyncClient(transport=httpx.MockTransport(reply)) as http:
+            sender = Sender(http, RetryPolicy(max_attempts=1), sleep=_no_wait, breaker=breaker)
+            return [await sender.send(httpx.Request("GET", "http://m/x")) for _ in range(5)]
+
+    answers = asyncio.run(run())
+    assert calls == 3  # the fourth and fifth were never sent
+    assert [a.status for a in answers] == [503, 503, 503, None, None]
+    assert answers[3].error is not None
+    assert "circuit breaker of Sample is open" in answers[3].error
+    assert [(e.before, e.after) for e in events] == [("closed", "open")]
+    assert "opened" in events[0].text
+    assert "3 calls in a row" in events[0].text
+
+
+def test_the_breaker_closes_again_once_a_trial_call_is_answered():
+    events: list[BreakerEvent] = []
+    status = [503]
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status[0])
+
+    async def run() -> Exchange:
+        breaker = Breaker("Sample", fail_max=1, reset_timeout=0.05, on_change=events.append)
+        async with httpx.AsyncClient(transport=httpx.MockTransport(reply)) as http:
+            sender = Sender(http, RetryPolicy(max_attempts=1), sleep=_no_wait, breaker=breaker)
+            await sender.send(httpx.Request("GET", "http://m/x"))
+            assert breaker.open_for() > 0
+            await asyncio.sleep(0.08)
+            status[0] = 200
+            return await sender.send(httpx.Request("GET", "http://m/x"))
+
+    assert asyncio.run(run()).status == 200
+    assert [e.after for e in events] == ["open", "half-open", "closed"]
+    assert "closed" in events[-1].text
+
+
+async def _no_wait(_seconds: float) -> None:
+    return None
 
 
 def test_the_known_errors_table_lists_every_code_the_sample_adapter_reports():

@@ -6,6 +6,8 @@ import asyncio
 import threading
 from collections.abc import Sequence
 
+import pytest
+
 from sentoffers.errors import ServiceError
 from sentoffers.store.group_commit import GroupCommit
 
@@ -96,3 +98,90 @@ def test_callers_still_waiting_at_stop_hear_that_the_service_is_shutting_down() 
 
     outcomes = asyncio.run(run())
     assert all(isinstance(o, ServiceError) for o in outcomes), outcomes
+
+
+class Lots:
+    """A sender that records its groups, answers items upper-cased, and fails on "down"."""
+
+    def __init__(self, pause: float = 0.0) -> None:
+        self.groups: list[list[str]] = []
+        self.pause = pause
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def send(self, items: Sequence[str]) -> list[str | BaseException]:
+        self.groups.append(list(items))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.pause)
+            if "down" in items:
+                raise ConnectionError("the marketplace is down")
+            return [ValueError(item) if item == "bad" else item.upper() for item in items]
+        finally:
+            self.in_flight -= 1
+
+
+def test_a_sending_group_lingers_to_fill_a_lot_and_never_exceeds_its_size() -> None:
+    lots = Lots()
+
+    async def run() -> list[str]:
+        group = GroupCommit.sending(lots.send, max_items=3, linger=0.05)
+        try:
+            first = [asyncio.ensure_future(group.submit(name)) for name in "ab"]
+            await asyncio.sleep(0.01)  # arrives while the first lot lingers
+            later = [asyncio.ensure_future(group.submit(name)) for name in "cde"]
+            return list(await asyncio.gather(*first, *later))
+        finally:
+            await group.stop()
+
+    assert asyncio.run(run()) == ["A", "B", "C", "D", "E"]
+    assert lots.groups == [["a", "b", "c"], ["d", "e"]]
+
+
+def test_a_failed_send_fails_its_whole_group_and_an_item_refused_fails_alone() -> None:
+    lots = Lots()
+
+    async def run() -> list[object]:
+        group = GroupCommit.sending(lots.send, max_items=10)
+        try:
+            return list(
+                await asyncio.gather(
+                    *(group.submit(name) for name in ("x", "bad", "y")), return_exceptions=True
+                )
+            ) + list(
+                await asyncio.gather(
+                    *(group.submit(name) for name in ("down", "z")), return_exceptions=True
+                )
+            )
+        finally:
+            await group.stop()
+
+    outcomes = asyncio.run(run())
+    assert outcomes[0] == "X"
+    assert outcomes[2] == "Y"
+    assert isinstance(outcomes[1], ValueError)
+    assert all(isinstance(o, ConnectionError) for o in outcomes[3:])
+    assert lots.groups == [["x", "bad", "y"], ["down", "z"]]  # never split and resent
+
+
+def test_several_lots_may_be_in_flight_at_once_up_to_the_limit() -> None:
+    lots = Lots(pause=0.05)
+
+    async def run() -> None:
+        group = GroupCommit.sending(lots.send, max_items=1, in_flight=2)
+        try:
+            await asyncio.gather(*(group.submit(str(n)) for n in range(6)))
+        finally:
+            await group.stop()
+
+    asyncio.run(run())
+    assert lots.most_in_flight == 2
+    assert len(lots.groups) == 6
+
+
+def test_a_group_needs_exactly_one_of_write_and_send() -> None:
+    with pytest.raises(ValueError, match="either write"):
+        GroupCommit(None)
+    with pytest.raises(ValueError, match="either write"):
+        GroupCommit(Ledger().write, send=Lots().send)

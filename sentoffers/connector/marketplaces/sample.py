@@ -14,14 +14,19 @@ What it shows, in order of the ``Marketplace`` protocol:
 - **errors**: each error code the marketplace answers mapped to a code of the error-code
   list plus a connector suffix (``KNOWN_ERRORS``), anything else ``NTMAP-001``;
 - **limits**: requests paced under the published rate, 429 waited out (``Retry-After``),
-  5xx retried, all through the connector's ``Sender``.
+  5xx retried, all through the connector's ``Sender`` (and its circuit breaker);
+- **lots**: with ``lot_size``, the calls of every SKU in flight go out together as
+  ``POST /lots`` of at most ``lot_size`` items (the marketplace's published maximum), each
+  caller getting its own item's answer as its evidence: the item it sent and what the
+  marketplace said of it. Items are keyed by the seller's SKU, so an upsert sent twice (a
+  retry, a crash) still lists the SKU once.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -41,6 +46,7 @@ from sentoffers.connector.model import Exchange, Listing, OfferValues, Problem, 
 from sentoffers.domain.model import Origin
 from sentoffers.sandbox._data import CATEGORY_MAP, MARKETPLACE_CATEGORIES
 from sentoffers.sandbox.rules import MarketplaceRules, listing_errors
+from sentoffers.store.group_commit import GroupCommit
 
 __all__ = ["DEFAULT_BRAND", "KNOWN_ERRORS", "SampleMarketplaceAdapter", "classify"]
 
@@ -160,6 +166,8 @@ class SampleMarketplaceAdapter:
         rules: MarketplaceRules | None = None,
         categories: frozenset[str] = MARKETPLACE_CATEGORIES,
         clock: Callable[[], float] = time.monotonic,
+        lot_size: int | None = None,
+        lot_linger: float = 0.1,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
@@ -171,6 +179,13 @@ class SampleMarketplaceAdapter:
         self._clock = clock
         self._token: str | None = None
         self._expires_at = 0.0
+        self.lot_size = lot_size
+        self.lots_sent = 0
+        self._lots: GroupCommit[dict[str, Any], Exchange] | None = None
+        if lot_size:
+            self._lots = GroupCommit.sending(
+                self._send_lot, max_items=lot_size, linger=lot_linger, in_flight=4, what="lot items"
+            )
 
     # Step 1: authentication ----------------------------------------------------------------
 
@@ -295,13 +310,19 @@ class SampleMarketplaceAdapter:
     async def send_product(
         self, listing: Listing, values: OfferValues, marketplace_id: str | None
     ) -> Sent:
-        """``POST /products`` (or ``PUT /products/{id}``) with price and stock."""
+        """``POST /products`` (or ``PUT /products/{id}``) with price and stock; in lots, an
+        ``upsert`` item."""
         body = {
             **listing.fields,
             "price": money(values.selling_price),
             "listPrice": money(max(values.list_price, values.selling_price)),
             "stock": values.inventory,
         }
+        if self._lots is not None:
+            exchange = await self._lots.submit({"operation": "upsert", **body})
+            self._check(exchange, "list the product", ok=(200, 201))
+            created = exchange.status == 201 or marketplace_id is None
+            return Sent(_json_field(exchange.response, "id") or "", exchange, created)
         if marketplace_id is None:
             # The marketplace refuses a second listing of a SKU (409), so a retried POST
             # cannot list it twice.
@@ -317,35 +338,106 @@ class SampleMarketplaceAdapter:
         self._check(exchange, f"update {marketplace_id}")
         return Sent(marketplace_id, exchange, False)
 
-    async def update_price(self, marketplace_id: str, values: OfferValues) -> Exchange:
+    async def update_price(
+        self, marketplace_id: str, values: OfferValues, *, sku_id: str | None = None
+    ) -> Exchange:
         """``PUT /products/{id}/price`` with the sales price and the list price."""
         body = {
             "price": money(values.selling_price),
             "listPrice": money(max(values.list_price, values.selling_price)),
         }
+        if self._lots is not None and sku_id:
+            item = {"operation": "price", "sku": sku_id, **body}
+            return self._check(await self._lots.submit(item), "update the price")
         path = f"/products/{quote(marketplace_id, safe='')}/price"
         return self._check(await self._call("PUT", path, body), "update the price")
 
-    async def update_inventory(self, marketplace_id: str, quantity: int) -> Exchange:
+    async def update_inventory(
+        self, marketplace_id: str, quantity: int, *, sku_id: str | None = None
+    ) -> Exchange:
         """``PUT /products/{id}/inventory``."""
+        if self._lots is not None and sku_id:
+            item = {"operation": "inventory", "sku": sku_id, "quantity": quantity}
+            return self._check(await self._lots.submit(item), "update the inventory")
         path = f"/products/{quote(marketplace_id, safe='')}/inventory"
         exchange = await self._call("PUT", path, {"quantity": quantity})
         return self._check(exchange, "update the inventory")
 
-    async def deactivate(self, marketplace_id: str) -> Exchange:
+    async def deactivate(self, marketplace_id: str, *, sku_id: str | None = None) -> Exchange:
         """``POST /products/{id}/deactivate``."""
+        if self._lots is not None and sku_id:
+            item = {"operation": "deactivate", "sku": sku_id}
+            return self._check(await self._lots.submit(item), "block the product")
         path = f"/products/{quote(marketplace_id, safe='')}/deactivate"
         exchange = await self._call("POST", path, None, idempotent=True)
         return self._check(exchange, "block the product")
 
-    async def activate(self, marketplace_id: str) -> Exchange:
+    async def activate(self, marketplace_id: str, *, sku_id: str | None = None) -> Exchange:
         """``POST /products/{id}/activate``."""
+        if self._lots is not None and sku_id:
+            item = {"operation": "activate", "sku": sku_id}
+            return self._check(await self._lots.submit(item), "unblock the product")
         path = f"/products/{quote(marketplace_id, safe='')}/activate"
         exchange = await self._call("POST", path, None, idempotent=True)
         return self._check(exchange, "unblock the product")
 
+    async def _send_lot(self, items: Sequence[dict[str, Any]]) -> list[Exchange]:
+        """One ``POST /lots``; each item's answer as an exchange of its own."""
+        # Every operation of a lot sets a value or upserts by SKU: sending it twice is safe.
+        lot = await self._call("POST", "/lots", {"items": list(items)}, idempotent=True)
+        self.lots_sent += 1
+        results: dict[int, Mapping[str, Any]] = {}
+        if lot.status == 200:
+            found = _json_field(lot.response, "results")
+            for result in found if isinstance(found, list) else []:
+                if isinstance(result, Mapping) and isinstance(result.get("index"), int):
+                    results[result["index"]] = result
+        lot_id = _json_field(lot.response, "lotId") if lot.status == 200 else None
+        return [
+            self._item_exchange(lot, index, item, results.get(index), lot_id, len(items))
+            for index, item in enumerate(items)
+        ]
+
+    def _item_exchange(
+        self,
+        lot: Exchange,
+        index: int,
+        item: Mapping[str, Any],
+        result: Mapping[str, Any] | None,
+        lot_id: str | None,
+        size: int,
+    ) -> Exchange:
+        """What one SKU sent and was answered, cut out of the lot's exchange."""
+        request = self._request("POST", "/lots", {"items": [item]})
+        request.headers["X-Lot-Item"] = f"{index + 1} of {size}"
+        if lot.response is None:
+            return Exchange(request, None, lot.error, lot.retries)
+        if lot.status != 200 or result is None:
+            answer = httpx.Response(
+                lot.response.status_code if lot.status != 200 else 502,
+                headers={"content-type": "application/json"},
+                content=lot.response.content if lot.status != 200 else b'{"errors":[]}',
+                request=request,
+            )
+            return Exchange(request, answer, lot.error, lot.retries)
+        if result.get("status") == "ok":
+            status = 201 if result.get("created") else 200
+            payload: dict[str, Any] = {"id": result.get("id"), "lotId": lot_id}
+        else:
+            status = int(result.get("httpStatus") or 422)
+            payload = {"errors": result.get("errors") or [], "lotId": lot_id}
+        answer = httpx.Response(
+            status,
+            headers={"content-type": "application/json"},
+            content=json.dumps(payload, ensure_ascii=False).encode(),
+            request=request,
+        )
+        return Exchange(request, answer, None, lot.retries)
+
     async def aclose(self) -> None:
-        """Nothing of its own: the ``Sender``'s client is closed by its owner."""
+        """Stop the lots (the ``Sender``'s client is closed by its owner)."""
+        if self._lots is not None:
+            await self._lots.stop()
 
     # HTTP ----------------------------------------------------------------------------------
 

@@ -1,0 +1,237 @@
+"""``sentoffers connector``: the affiliate endpoint, worker processes and dead letters.
+
+- ``sentoffers connector``: the affiliate endpoint; it drains the queues too, unless
+  ``--no-workers`` (then run workers beside it, on a broker);
+- ``sentoffers connector worker --processes 2``: worker processes draining the queues of
+  ``SENTOFFERS_CONNECTOR_QUEUE_URL`` (Redis, or the embedded file on the same machine);
+- ``sentoffers connector dead-letters list`` and ``... replay``: the work given up.
+
+Settings come from ``SENTOFFERS_CONNECTOR_*`` variables (docs/connector-guide.md); the
+options here override the commonest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+import os
+import signal
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["connector_app"]
+
+connector_app = typer.Typer(
+    help="The sample marketplace's connector: affiliate endpoint, workers, dead letters."
+)
+dead_letters_app = typer.Typer(help="Work given up after its retries.", no_args_is_help=True)
+connector_app.add_typer(dead_letters_app, name="dead-letters")
+
+ServiceUrl = Annotated[
+    str | None, typer.Option(help="The sentoffers service (SENTOFFERS_CONNECTOR_SERVICE_URL).")
+]
+ConnectorDb = Annotated[
+    str | None,
+    typer.Option(help="The connector's own database (default sqlite:///data/connector.db)."),
+]
+QueueUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="The queues: sqlite:///path (embedded; default beside the database) or "
+        "redis://host:6379/0 (SENTOFFERS_CONNECTOR_QUEUE_URL)."
+    ),
+]
+LogLevel = Annotated[str, typer.Option(help="debug, info, warning, error.")]
+
+
+def _settings(**overrides: Any) -> Any:
+    from pydantic import ValidationError
+
+    from sentoffers.connector.settings import ConnectorSettings
+
+    values = {name: value for name, value in overrides.items() if value is not None}
+    try:
+        return ConnectorSettings(**values)
+    except (ValueError, ValidationError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+@connector_app.callback(invoke_without_command=True)
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address of the affiliate endpoint.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the affiliate endpoint.")] = 9000,
+    service_url: ServiceUrl = None,
+    database_url: ConnectorDb = None,
+    queue_url: QueueUrl = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Catalog jobs at once per store (default 64).")
+    ] = None,
+    in_process: Annotated[
+        bool,
+        typer.Option("--workers-in-process/--no-workers", help="Drain the queues here too."),
+    ] = True,
+    log_level: LogLevel = "info",
+) -> None:
+    """Run the connector: the affiliate endpoint /api/notification/ (and its workers)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from sentoffers.connector import Connector, create_app
+
+    _logging(log_level)
+    settings = _settings(
+        service_url=service_url, database_url=database_url, queue_url=queue_url,
+        workers=workers, workers_in_process=in_process,
+    )  # fmt: skip
+    try:
+        running = Connector(settings)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    where = "drained here" if running.serve_queues else "drained by `sentoffers connector worker`"
+    typer.echo(
+        f"connector for {', '.join(running.stores)} on http://{host}:{port}/api/notification/ "
+        f"(feed {running.feed_id}, service {settings.service_url}; queues "
+        f"{running.queues.url}, {where})"
+    )
+    uvicorn.run(create_app(running), host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _work(overrides: dict[str, Any], log_level: str) -> None:
+    """One worker process: drain the queues until SIGTERM or SIGINT."""
+    from sentoffers.connector import Connector
+
+    _logging(log_level)
+    settings = _settings(**overrides)
+
+    async def main() -> None:
+        connector = Connector(settings, serve_queues=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await connector.start()
+        try:
+            await stop.wait()
+        finally:
+            await connector.stop()
+
+    asyncio.run(main())
+
+
+@connector_app.command()
+def worker(
+    processes: Annotated[int, typer.Option(help="Worker processes to run.", min=1)] = 1,
+    service_url: ServiceUrl = None,
+    database_url: ConnectorDb = None,
+    queue_url: QueueUrl = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Catalog jobs at once per store and process.")
+    ] = None,
+    log_level: LogLevel = "info",
+) -> None:
+    """Drain the queues in worker processes (beside a `--no-workers` endpoint)."""
+    overrides = {
+        "service_url": service_url, "database_url": database_url, "queue_url": queue_url,
+        "workers": workers, "workers_in_process": False,
+    }  # fmt: skip
+    settings = _settings(**overrides)
+    typer.echo(f"{processes} worker process(es) on {settings.resolved_queue_url()}")
+    if processes == 1:
+        _work(overrides, log_level)
+        return
+    spawn = multiprocessing.get_context("spawn")
+    children = [
+        spawn.Process(target=_work, args=(overrides, log_level), name=f"worker-{n}")
+        for n in range(processes)
+    ]
+    for child in children:
+        child.start()
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        child.join()
+
+
+def _ledger(database_url: str | None, queue_url: str | None) -> tuple[Any, Any]:
+    from sentoffers.connector.ledger import WorkLedger
+    from sentoffers.connector.queues import QueueBackend
+    from sentoffers.connector.store import StateStore
+
+    settings = _settings(
+        database_url=database_url, queue_url=queue_url, marketplace_client_secret="unused"
+    )
+    states = StateStore(settings.database_url)
+    return WorkLedger(states.db), QueueBackend(settings.resolved_queue_url())
+
+
+@dead_letters_app.command("list")
+def list_dead_letters(
+    account: Annotated[str | None, typer.Option(help="Only this store.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    database_url: ConnectorDb = None,
+    queue_url: QueueUrl = None,
+) -> None:
+    """The SKUs whose work was given up, with the reason."""
+    ledger, _ = _ledger(database_url, queue_url)
+    try:
+        found = ledger.dead_letters(account)
+    finally:
+        ledger.db.dispose()
+    for dead in found:
+        if as_json:
+            row = {
+                "account": dead.account, "skuId": dead.sku_id, "queue": dead.context,
+                "attempts": dead.attempts, "since": dead.since.isoformat(),
+                "changes": dead.flags, "reason": dead.reason,
+            }  # fmt: skip
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            typer.echo(
+                f"{dead.account}\t{dead.sku_id}\t{dead.context}\t{dead.attempts} attempts\t"
+                f"{dead.since:%Y-%m-%d %H:%M:%S}\t{dead.reason}"
+            )
+    if not as_json:
+        typer.echo(f"{len(found)} dead letter(s)", err=True)
+
+
+@dead_letters_app.command("replay")
+def replay_dead_letters(
+    account: Annotated[str | None, typer.Option(help="Only this store.")] = None,
+    sku: Annotated[str | None, typer.Option(help="Only this SKU.")] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every dead letter (of --account, if given).")
+    ] = False,
+    database_url: ConnectorDb = None,
+    queue_url: QueueUrl = None,
+) -> None:
+    """Put dead letters back in their queues, their attempts counted from zero."""
+    if sku is None and not everything:
+        typer.echo("error: name a --sku, or replay them all with --all", err=True)
+        raise typer.Exit(2)
+    ledger, queues = _ledger(database_url, queue_url)
+    try:
+        routed = ledger.replay(account, sku)
+        for item in routed:
+            queues.put(item)
+    finally:
+        ledger.db.dispose()
+    typer.echo(f"{len(routed)} dead letter(s) queued again")
