@@ -33,7 +33,7 @@ from sentoffers.connector.marketplaces.sample import SampleMarketplaceAdapter
 from sentoffers.connector.model import Job, Notification, SkuRecord, SkuState, Store
 from sentoffers.connector.pipeline import Pipeline
 from sentoffers.connector.queues import QueueBackend, QueueWorkers, Settled
-from sentoffers.connector.report import Reporter
+from sentoffers.connector.report import ReportNotTaken, Reporter
 from sentoffers.connector.settings import ConnectorSettings
 from sentoffers.connector.store import StateStore
 from sentoffers.connector.sweep import sweep_inventory
@@ -230,7 +230,12 @@ class Connector:
     async def _run(self, claimed: Claimed) -> Settled:
         """Run one job the queues handed out; say whether and when to try it again."""
         job = replace(claimed.job, previous_attempt_at=claimed.previous_attempt_at)
-        record = await self.pipeline.handle(job)
+        try:
+            record = await self.pipeline.handle(job)
+        except ReportNotTaken as untold:
+            # The marketplace side is done (and safe to repeat); the service must hear it.
+            delay = decide.contingency_delay(job.attempt + 1, random.random(), self.retry_policy)
+            return Settled(delay or self.settings.retry_base_seconds, str(untold))
         if record.state == SkuState.GIVEN_UP:
             return Settled(None, record.last_response or "given up", give_up=True)
         if record.state == SkuState.CONTINGENCY:

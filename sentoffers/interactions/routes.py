@@ -10,6 +10,7 @@ from sentoffers.api.auth import ReadTenant, WriteTenant
 from sentoffers.api.compat import ContractRoute
 from sentoffers.api.params import FeedId, InteractionId, LogId, SkuId
 from sentoffers.interactions import service
+from sentoffers.interactions.batch import batch
 from sentoffers.interactions.schemas import (
     BatchItem,
     BatchRead,
@@ -200,7 +201,7 @@ def unified_batch(
     ``logs``, several Create Log bodies appended in order before the interaction closes.
     """
     state = request.app.state
-    answer = service.batch(
+    answer = batch(
         state.db,
         tenant.account,
         feed_id,

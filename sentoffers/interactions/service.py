@@ -1,8 +1,8 @@
-"""Open, log, close and read interactions; the unified contract and its batch form.
+"""Open, log, close and read interactions, and the unified contract.
 
 Every write runs in one unit of work: check the feed, lock the offers concerned (creating
 those met for the first time), apply the domain rules in memory, then save all changes
-with one statement per table. A batch is the same path over many SKUs.
+with one statement per table. The batch form (``batch.py``) is the same path over many SKUs.
 """
 
 from __future__ import annotations
@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, select
 
 from sentoffers import retention as retention_rules
-from sentoffers.api.errors import validation_problems
 from sentoffers.domain import rules
 from sentoffers.domain.ids import normalize_id
 from sentoffers.domain.model import Interaction, Log, LogType, Offer, OfferStatus
@@ -25,8 +22,6 @@ from sentoffers.feeds.service import require_active, require_visible
 from sentoffers.interactions.building import build_interaction, build_log
 from sentoffers.interactions.schemas import (
     BatchItem,
-    BatchItemResult,
-    BatchRead,
     InteractionCreate,
     InteractionRead,
     LogCreate,
@@ -41,8 +36,6 @@ from sentoffers.store import offers as offer_store
 from sentoffers.store.db import Database
 from sentoffers.store.offers import OfferChanges
 from sentoffers.store.tables import interactions, logs
-
-_batch_item = TypeAdapter(BatchItem)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -383,89 +376,3 @@ def unified(
             raise result
         uow.commit()
     return unified_view(account, result)
-
-
-def batch(
-    db: Database,
-    account: str,
-    feed_id: str,
-    items: Sequence[Any],
-    known_codes: Collection[str],
-    *,
-    max_items: int,
-    now: datetime | None = None,
-) -> BatchRead:
-    """The unified contract for many SKUs of one feed; a bad item fails alone."""
-    now, feed_id = _now(now), feed_id.lower()
-    if not isinstance(items, list) or not items:
-        raise InvalidInput("the body must be a non-empty JSON array of items", field="body")
-    if len(items) > max_items:
-        raise InvalidInput(
-            f"a batch holds at most {max_items} items; this one has {len(items)}",
-            code="batch_too_large",
-            field="body",
-        )
-    results: list[BatchItemResult | None] = [None] * len(items)
-    valid: list[tuple[int, BatchItem]] = []
-    for index, raw in enumerate(items):
-        try:
-            valid.append((index, _batch_item.validate_python(raw)))
-        except ValidationError as error:
-            results[index] = BatchItemResult(
-                index=index,
-                sku_id=_named_sku(raw),
-                status=400,
-                errors=notices(validation_problems(error.errors())),
-            )
-    if valid:
-        with db.unit_of_work() as uow:
-            written = write_unified(
-                uow.conn,
-                account,
-                feed_id,
-                [(item.sku_id.strip(), item) for _, item in valid],
-                known_codes,
-                now,
-            )
-            uow.commit()
-        for (index, item), outcome in zip(valid, written, strict=True):
-            results[index] = _batch_result(index, item.sku_id.strip(), outcome)
-    done = [r for r in results if r is not None]
-    succeeded = sum(1 for r in done if r.status == 201)
-    return BatchRead(succeeded=succeeded, failed=len(done) - succeeded, items=done)
-
-
-_SKU_KEYS = frozenset({"skuid", "sku_id", "sku", "idsku"})
-
-
-def _named_sku(raw: Any) -> str | None:
-    """The SKU a refused item names, in any spelling; a number is read as text."""
-    if not isinstance(raw, dict):
-        return None
-    sku = next((v for k, v in raw.items() if isinstance(k, str) and k.lower() in _SKU_KEYS), None)
-    return str(sku) if isinstance(sku, str | int) and not isinstance(sku, bool) else None
-
-
-def _batch_result(index: int, sku: str, outcome: Applied | ServiceError) -> BatchItemResult:
-    # Built from values the service made itself: no need to validate them again.
-    if isinstance(outcome, ServiceError):
-        return BatchItemResult.model_construct(
-            index=index,
-            sku_id=sku,
-            status=outcome.status_code,
-            errors=notices(outcome.problems),
-            warnings=[],
-            log_ids=[],
-        )
-    return BatchItemResult.model_construct(
-        index=index,
-        sku_id=sku,
-        status=201,
-        interaction_id=outcome.interaction.id,
-        log_id=outcome.log.id,
-        log_ids=[log.id for log in outcome.logs],
-        result=outcome.interaction.result.value,
-        offer_status=outcome.offer_status.value,
-        warnings=notices(outcome.warnings),
-        errors=[],
-    )
