@@ -331,7 +331,7 @@ class Pipeline:
         category = self._category(store.account, product, category_name)  # step 2g
         listing = self.marketplace.build_listing(sku, product, category)
         rule_problems = self.marketplace.check_listing(listing)  # step 2f
-        simulation, read = await vtex.simulate([sku.id])  # step 2h
+        simulation, read = await vtex.simulate_one(sku.id)  # step 2h
         values = simulation.values.get(sku.id)
         reason = simulation.reasons.get(sku.id, "")
         problems = decide.registration_problems(rule_problems, listing, values, reason)

@@ -33,7 +33,7 @@ from sentoffers.connector.marketplaces.sample import SampleMarketplaceAdapter
 from sentoffers.connector.model import Job, Notification, SkuRecord, SkuState, Store
 from sentoffers.connector.pipeline import Pipeline
 from sentoffers.connector.queues import QueueBackend, QueueWorkers, Settled
-from sentoffers.connector.report import ReportNotTaken, Reporter
+from sentoffers.connector.report import Reporter, ReportNotTaken
 from sentoffers.connector.settings import ConnectorSettings
 from sentoffers.connector.store import StateStore
 from sentoffers.connector.sweep import sweep_inventory
@@ -130,7 +130,8 @@ class Connector:
         )
         self.reporter = Reporter(self.client, self.feed_id, batch_size=settings.report_batch_size)
         self.vtex = {
-            account: VtexClient(store, vtex_sender) for account, store in self.stores.items()
+            account: VtexClient(store, vtex_sender, simulation_lot=settings.simulation_lot_size)
+            for account, store in self.stores.items()
         }
         self.retry_policy = RetryPolicy(
             max_attempts=settings.max_attempts,
@@ -192,6 +193,8 @@ class Connector:
                 await task
         self._tasks = []
         await self.marketplace.aclose()
+        for vtex in self.vtex.values():
+            await vtex.aclose()
         await self.reporter.aclose()
         await self.client.aclose()
         for http in self._http:

@@ -95,6 +95,8 @@ class ConnectorSettings(BaseSettings):
     retry_max_seconds: float = Field(default=600.0, gt=0)
     # How long a worker holds a job before another may take it (renewed while it works).
     lease_seconds: float = Field(default=60.0, ge=1)
+    # SKUs whose fulfillment simulations share one call (1: a call per SKU).
+    simulation_lot_size: int = Field(default=50, ge=1, le=500)
     # Reports per request to the service's batch endpoint (0: one request per interaction).
     report_batch_size: int = Field(default=200, ge=0, le=1000)
     admin_token: str | None = None

@@ -29,7 +29,7 @@ async def update_values(
     (the pipeline lists the SKU again)."""
     listing_id = record.marketplace_id
     assert listing_id is not None
-    simulation, read = await vtex.simulate([n.sku_id])
+    simulation, read = await vtex.simulate_one(n.sku_id)
     values = simulation.values.get(n.sku_id)
     said = describe_simulation(values, simulation.reasons.get(n.sku_id, ""), store.sales_channel)
     failed: list[str] = []

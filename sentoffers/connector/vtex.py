@@ -22,6 +22,7 @@ import httpx
 from sentoffers import __version__
 from sentoffers.connector.http import Sender
 from sentoffers.connector.model import Exchange, OfferValues, Store, VtexProduct, VtexSku
+from sentoffers.store.group_commit import GroupCommit
 
 __all__ = [
     "Simulation",
@@ -93,9 +94,16 @@ def _int(value: Any, default: int = 0) -> int:
 class VtexClient:
     """One store's VTEX platform (``store.vtex_base_url``, ``{account}`` replaced)."""
 
-    def __init__(self, store: Store, sender: Sender):
+    def __init__(self, store: Store, sender: Sender, *, simulation_lot: int = 0):
         self.store = store
         self.sender = sender
+        # With ``simulation_lot``, the simulations of the SKUs in flight share one call.
+        self._together: GroupCommit[str, tuple[Simulation, Exchange]] | None = None
+        if simulation_lot > 1:
+            self._together = GroupCommit.sending(
+                self._simulate_lot, max_items=simulation_lot, linger=0.02, in_flight=4,
+                what="simulated SKUs",
+            )  # fmt: skip
         self.base_url = store.vtex_base_url.replace("{account}", store.account).rstrip("/")
         self._headers = {
             "Accept": "application/json",
@@ -187,6 +195,87 @@ class VtexClient:
             raise VtexError("VTEX answered the simulation with no object", exchange)
         return read_simulation(raw, sku_ids), exchange
 
+    async def simulate_one(self, sku_id: str) -> tuple[Simulation, Exchange]:
+        """One SKU's simulation: alone, or in a call shared with the other SKUs in flight,
+        its evidence then cut down to its own item."""
+        if self._together is None:
+            return await self.simulate([sku_id])
+        return await self._together.submit(sku_id)
+
+    async def _simulate_lot(self, sku_ids: Sequence[str]) -> list[tuple[Simulation, Exchange]]:
+        unique = list(dict.fromkeys(sku_ids))
+        simulation, exchange = await self.simulate(unique)
+        return [(simulation, self._own_part(exchange, sku_id)) for sku_id in sku_ids]
+
+    def _own_part(self, exchange: Exchange, sku_id: str) -> Exchange:
+        """The shared simulation as if it had been this SKU's alone."""
+        body = {
+            "items": [{"id": sku_id, "quantity": 1, "seller": self.store.seller_id}],
+            "country": None,
+            "postalCode": None,
+        }
+        request = self._request(
+            "POST", "/api/checkout/pub/orderForms/simulation",
+            {"sc": self.store.sales_channel, "RnbBehavior": 0}, body,
+        )  # fmt: skip
+        response = exchange.response
+        if response is None:
+            return Exchange(request, None, exchange.error, exchange.retries)
+        try:
+            raw = response.json()
+        except ValueError:
+            raw = None
+        content = response.content
+        if isinstance(raw, Mapping):
+            content = json.dumps(own_items(raw, sku_id)).encode()
+        own = httpx.Response(
+            response.status_code, headers={"content-type": "application/json"},
+            content=content, request=request,
+        )  # fmt: skip
+        return Exchange(request, own, exchange.error, exchange.retries)
+
+    async def aclose(self) -> None:
+        """Stop sharing simulations (callers still waiting hear it)."""
+        if self._together is not None:
+            await self._together.stop()
+
+
+def own_items(raw: Mapping[str, Any], sku_id: str) -> dict[str, Any]:
+    """An orderForm cut down to one SKU: its item, its logistics (as item 0), its messages."""
+    items = raw.get("items") or []
+    index = next(
+        (
+            i for i, item in enumerate(items)
+            if isinstance(item, Mapping) and str(item.get("id")) == sku_id
+        ),
+        None,
+    )  # fmt: skip
+    logistics = [
+        {**info, "itemIndex": 0}
+        for info in raw.get("logisticsInfo") or []
+        if isinstance(info, Mapping)
+        and index is not None
+        and _int(info.get("itemIndex"), -1) == index
+    ]
+    messages = [
+        message
+        for message in raw.get("messages") or []
+        if isinstance(message, Mapping) and _message_sku(message) == sku_id
+    ]
+    return {
+        **{k: v for k, v in raw.items() if k not in ("items", "logisticsInfo", "messages")},
+        "items": [items[index]] if index is not None else [],
+        "logisticsInfo": logistics,
+        "messages": messages,
+    }
+
+
+def _message_sku(message: Mapping[str, Any]) -> str:
+    fields = message.get("fields") or {}
+    if not isinstance(fields, Mapping):
+        return ""
+    return str(fields.get("id") or fields.get("skuId") or "")
+
 
 def read_simulation(raw: Mapping[str, Any], sku_ids: Iterable[str]) -> Simulation:
     """Each SKU's values from an orderForm; ``None`` (with the message) for those left out."""
@@ -216,8 +305,7 @@ def read_simulation(raw: Mapping[str, Any], sku_ids: Iterable[str]) -> Simulatio
     reasons: dict[str, str] = {}
     for message in raw.get("messages") or []:
         if isinstance(message, Mapping):
-            fields = message.get("fields") or {}
-            sku = str(fields.get("id") or fields.get("skuId") or "")
+            sku = _message_sku(message)
             if sku:
                 reasons[sku] = f"{message.get('code', '')} {message.get('text', '')}".strip()
     for sku_id in sku_ids:

@@ -39,6 +39,7 @@ from sentoffers.connector import (
     create_app,
 )
 from sentoffers.connector.guard import Breaker, BreakerEvent
+from sentoffers.connector.http import CountingTransport
 from sentoffers.connector.sweep import sweep_inventory
 from sentoffers.domain.model import LogType, Origin
 from sentoffers.sandbox import Flaw, MarketplaceConfig, MarketplaceRules, Sandbox, start_sandbox
@@ -103,12 +104,18 @@ async def harness(
     secret: str = "s3cret",
     lot_size: int | None = None,
     breaker: Breaker | None = None,
+    simulation_lot: int = 0,
+    counts: dict[str, dict[str, int]] | None = None,
 ) -> AsyncIterator[Harness]:
     config = sandbox.config
     store = Store(
         ACCOUNT, sandbox.account_url(), config.app_key, config.app_token, config.affiliate_id
     )
-    async with httpx.AsyncClient() as vtex_http, httpx.AsyncClient() as market_http:
+    counted = CountingTransport("vtex", counts if counts is not None else {})
+    async with (
+        httpx.AsyncClient(transport=counted) as vtex_http,
+        httpx.AsyncClient() as market_http,
+    ):
         policy = RetryPolicy(max_attempts=4, max_retry_after=5, total_timeout=20)
         adapter = SampleMarketplaceAdapter(
             sandbox.marketplace_url, config.marketplace.client_id, secret,
@@ -117,7 +124,7 @@ async def harness(
         )  # fmt: skip
         states = StateStore(f"sqlite:///{tmp_path / 'connector.db'}")
         recorder = Recorder()
-        vtex = VtexClient(store, Sender(vtex_http))
+        vtex = VtexClient(store, Sender(vtex_http), simulation_lot=simulation_lot)
         pipeline = Pipeline(
             stores={ACCOUNT: store}, vtex={ACCOUNT: vtex}, marketplace=adapter, states=states,
             reporter=recorder,
@@ -126,6 +133,7 @@ async def harness(
             yield Harness(sandbox, pipeline, recorder, states, adapter, vtex)
         finally:
             await adapter.aclose()
+            await vtex.aclose()
             states.close()
 
 
@@ -508,3 +516,27 @@ def test_the_breaker_opening_and_closing_are_warnings_on_the_skus_they_held_back
             assert any("circuit breaker of Sample Marketplace closed" in t for t in texts)
 
     asyncio.run(run())
+
+
+def test_the_simulations_of_the_skus_in_flight_share_a_call_and_each_keeps_its_own_part(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    counts: dict[str, dict[str, int]] = {}
+
+    async def run() -> None:
+        async with harness(sandbox, tmp_path, simulation_lot=20, counts=counts) as h:
+            skus = h.clean(8)
+            records = await asyncio.gather(*(h.handle(sku) for sku in skus))
+            assert {r.state for r in records} == {SkuState.SYNCED}
+            for sku, record in zip(skus, records, strict=True):
+                assert h.listed(sku).price == record.selling_price / 100  # type: ignore[operator]
+                [catalog] = h.recorder.of(sku, Origin.CATALOG)
+                [simulated] = [e for e in catalog.logs if "Step 2h" in e.description]
+                assert simulated.evidence is not None
+                for other in skus:
+                    mentioned = f'"id": "{other}"' in (simulated.evidence.request or "")
+                    assert mentioned == (other == sku)
+
+    asyncio.run(run())
+    [simulations] = [n for call, n in counts["vtex"].items() if "orderForms/simulation" in call]
+    assert simulations < 8
