@@ -11,7 +11,6 @@ category map, so the tags always agree with what the marketplace will refuse.
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -30,6 +29,8 @@ from sentoffers.sandbox.model import (
     Price,
     Product,
     Sku,
+    copy_product,
+    copy_sku,
 )
 
 __all__ = [
@@ -80,41 +81,62 @@ class SandboxCatalog:
         self._products = {product.id: product for product in products}
         self._skus = {sku.id: sku for sku in skus}
         self._listeners: list[Listener] = []
+        # SKUs and products are never added or removed, so these indexes never go stale; the
+        # ids per trade policy are cached until a SKU's trade policies change.
+        self._sorted_sku_ids = sorted(self._skus)
+        self._sorted_product_ids = sorted(self._products)
+        self._sku_ids_by_product: dict[int, list[int]] = {}
+        for sku_id in self._sorted_sku_ids:
+            product_id = self._skus[sku_id].product_id
+            self._sku_ids_by_product.setdefault(product_id, []).append(sku_id)
+        self._ids_in: dict[int, list[int]] = {}
 
     # reads -----------------------------------------------------------------------------------
 
     def sku_ids(self) -> list[int]:
         """Every SKU id, in ascending order."""
-        with self._lock:
-            return sorted(self._skus)
+        return list(self._sorted_sku_ids)
 
     def product_ids(self) -> list[int]:
         """Every product id, in ascending order."""
-        with self._lock:
-            return sorted(self._products)
+        return list(self._sorted_product_ids)
 
     def sku(self, sku_id: int) -> Sku | None:
         """A copy of the SKU, or ``None``."""
         with self._lock:
             sku = self._skus.get(sku_id)
-            return copy.deepcopy(sku) if sku is not None else None
+            return copy_sku(sku) if sku is not None else None
+
+    def sku_and_product(self, sku_id: int) -> tuple[Sku, Product] | None:
+        """Copies of a SKU and its product, read together (one lock), or ``None``."""
+        with self._lock:
+            sku = self._skus.get(sku_id)
+            if sku is None:
+                return None
+            return copy_sku(sku), copy_product(self._products[sku.product_id])
 
     def product(self, product_id: int) -> Product | None:
         """A copy of the product, or ``None``."""
         with self._lock:
             product = self._products.get(product_id)
-            return replace(product) if product is not None else None
+            return copy_product(product) if product is not None else None
 
     def skus_of(self, product_id: int) -> list[Sku]:
         """Copies of a product's SKUs, by id."""
         with self._lock:
-            found = [sku for sku in self._skus.values() if sku.product_id == product_id]
-            return [copy.deepcopy(sku) for sku in sorted(found, key=lambda sku: sku.id)]
+            ids = self._sku_ids_by_product.get(product_id, ())
+            return [copy_sku(self._skus[sku_id]) for sku_id in ids]
 
     def sku_ids_in(self, sales_channel: int) -> list[int]:
         """Ids of the SKUs assigned to a trade policy, ascending."""
         with self._lock:
-            return sorted(i for i, sku in self._skus.items() if sales_channel in sku.sales_channels)
+            ids = self._ids_in.get(sales_channel)
+            if ids is None:
+                ids = [
+                    i for i in self._sorted_sku_ids if sales_channel in self._skus[i].sales_channels
+                ]
+                self._ids_in[sales_channel] = ids
+            return list(ids)
 
     def flaws(self, sku_id: int) -> frozenset[Flaw]:
         """The SKU's flaws as of now; raises ``UnknownItem`` for an unknown id."""
@@ -174,8 +196,8 @@ class SandboxCatalog:
         with self._lock:
             now = self._clock()
             return [
-                self._change(sku, now, stock=True, price=True, registration=True)
-                for sku in sorted(self._skus.values(), key=lambda sku: sku.id)
+                self._change(self._skus[sku_id], now, stock=True, price=True, registration=True)
+                for sku_id in self._sorted_sku_ids
             ]
 
     def _change(
@@ -260,9 +282,8 @@ class SandboxCatalog:
             product.is_active = active
             now = self._clock()
             changes = [
-                self._change(sku, now, registration=True)
-                for sku in sorted(self._skus.values(), key=lambda sku: sku.id)
-                if sku.product_id == product_id
+                self._change(self._skus[sku_id], now, registration=True)
+                for sku_id in self._sku_ids_by_product.get(product_id, ())
             ]
         return self._emit(changes)
 
@@ -279,6 +300,7 @@ class SandboxCatalog:
             sku = self._sku_or_raise(sku_id)
             removed = [channel] if channel in sku.sales_channels else []
             sku.sales_channels.discard(channel)
+            self._ids_in.clear()
             changes = [self._change(sku, self._clock(), removed_from=removed)]
         return self._emit(changes)
 
@@ -289,6 +311,7 @@ class SandboxCatalog:
         with self._lock:
             sku = self._sku_or_raise(sku_id)
             sku.sales_channels.add(sales_channel or self.sales_channel)
+            self._ids_in.clear()
             changes = [self._change(sku, self._clock(), registration=True)]
         return self._emit(changes)
 
@@ -313,9 +336,8 @@ class SandboxCatalog:
                 product.category = category or f"Category {category_id}"
             now = self._clock()
             changes = [
-                self._change(sku, now, registration=True)
-                for sku in sorted(self._skus.values(), key=lambda sku: sku.id)
-                if sku.product_id == product_id
+                self._change(self._skus[sku_id], now, registration=True)
+                for sku_id in self._sku_ids_by_product.get(product_id, ())
             ]
         return self._emit(changes)
 

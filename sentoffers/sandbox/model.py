@@ -1,6 +1,7 @@
 """The sandbox catalog's records: products, SKUs, prices, images, dimensions, flaws, changes.
 
-Plain mutable dataclasses, owned by a ``SandboxCatalog``, which hands out copies only.
+Plain mutable dataclasses, owned by a ``SandboxCatalog``, which hands out copies only
+(``copy_sku``, ``copy_product``).
 """
 
 from __future__ import annotations
@@ -121,3 +122,44 @@ class CatalogChange:
     price_modified: bool = False
     sku_modified: bool = False
     removed_from: frozenset[int] = field(default_factory=frozenset)
+
+
+def copy_sku(sku: Sku) -> Sku:
+    """A deep copy of a SKU. By hand, field by field: ``copy.deepcopy`` and even
+    ``dataclasses.replace`` cost several times more, and the simulation copies a SKU per item."""
+    d = sku.dimension
+    return Sku(
+        sku.id,
+        sku.product_id,
+        sku.name,
+        sku.ref_id,
+        sku.ean,
+        [Image(image.file_id, image.name, image.label) for image in sku.images],
+        Dimension(d.height, d.width, d.length, d.weight),
+        sku.specification,
+        set(sku.sales_channels),
+        {c: Price(p.list_price, p.price, p.selling_price) for c, p in sku.prices.items()},
+        sku.stock,
+        sku.is_active,
+    )
+
+
+def copy_product(product: Product) -> Product:
+    """A copy of a product (all its fields are immutable values); by hand, for speed."""
+    p = product
+    return Product(
+        p.id,
+        p.name,
+        p.description,
+        p.brand_id,
+        p.brand,
+        p.category_id,
+        p.category,
+        p.department_id,
+        p.department,
+        p.ref_id,
+        p.link_id,
+        p.keywords,
+        p.release_date,
+        p.is_active,
+    )

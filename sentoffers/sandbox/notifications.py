@@ -12,11 +12,17 @@ casing VTEX puts on the wire::
 ``an``, ``idAffiliate``, ``isActive``, ...), to check that a receiver reads either.
 ``DateModified`` is UTC, without a zone, as VTEX writes it.
 
-Delivery is synchronous, with bounded retries on transport errors, 408, 429 and 5xx.
+Delivery is synchronous, over keep-alive HTTP/1.1 connections (``http.client``: several times
+cheaper than httpx, which matters since the broadcaster shares a process with the platform),
+``concurrency`` at a time, with bounded retries on transport errors, 408, 429 and 5xx. The
+broadcaster counts attempts, deliveries and failures, and remembers when each SKU's first and
+last notification was delivered (epoch seconds).
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,8 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import httpx
-
+from sentoffers.sandbox._endpoint import Endpoint
 from sentoffers.sandbox.catalog import CatalogChange, SandboxCatalog
 
 Casing = Literal["vtex", "document"]
@@ -117,7 +122,8 @@ class Broadcaster:
     """POSTs notifications to ``endpoint_url`` for the affiliate ``affiliate_id``.
 
     Only changes that concern the affiliate's trade policy (``sales_channel``) are sent: a SKU
-    in it, or just taken out of it. ``initial_load`` sends every SKU of a catalog.
+    in it, or just taken out of it. ``initial_load`` sends every SKU of a catalog,
+    ``concurrency`` at a time. ``stats`` and ``delivery_times`` say how it went.
     """
 
     def __init__(
@@ -131,11 +137,14 @@ class Broadcaster:
         backoff_seconds: float = 0.2,
         max_backoff_seconds: float = 2.0,
         timeout_seconds: float = 5.0,
-        transport: httpx.BaseTransport | None = None,
+        concurrency: int = 32,
         sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
     ):
         if max_attempts < 1:
             raise ValueError("max_attempts must be 1 or more")
+        if concurrency < 1:
+            raise ValueError("concurrency must be 1 or more")
         self.endpoint_url = endpoint_url
         self.affiliate_id = affiliate_id
         self.sales_channel = sales_channel
@@ -143,20 +152,46 @@ class Broadcaster:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        self.concurrency = concurrency
         self._sleep = sleep
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout_seconds),
-            transport=transport,
-            headers={"User-Agent": "sentoffers-sandbox/broadcaster"},
-        )
+        self._wall_clock = wall_clock
+        self._endpoint = Endpoint(endpoint_url, timeout_seconds)
         self._lock = threading.Lock()
+        self._closed = threading.Event()
         self._deliveries: list[Delivery] = []
+        self._counts = {"attempts": 0, "delivered": 0, "failed": 0, "retries": 0, "pending": 0}
+        # sku id -> [first delivered at, last delivered at, notifications delivered]
+        self._times: dict[int, list[float]] = {}
 
     @property
     def deliveries(self) -> list[Delivery]:
         """Every delivery so far, in the order they finished."""
         with self._lock:
             return list(self._deliveries)
+
+    def stats(self) -> dict[str, int | float | None]:
+        """Counts so far: ``attempts`` (POSTs tried), ``delivered`` and ``failed``
+        notifications (after their retries), ``retries``, ``pending`` (queued or in flight),
+        ``skus`` delivered at least once, and the first and last delivery (epoch seconds)."""
+        with self._lock:
+            firsts = [times[0] for times in self._times.values()]
+            lasts = [times[1] for times in self._times.values()]
+            return {
+                **self._counts,
+                "skus": len(self._times),
+                "firstDeliveredAt": min(firsts, default=None),
+                "lastDeliveredAt": max(lasts, default=None),
+            }
+
+    def delivery_times(self, since: float | None = None) -> dict[int, tuple[float, float, int]]:
+        """Per SKU: when its first and last notification were delivered (epoch seconds) and
+        how many were; only SKUs delivered at ``since`` or later when given."""
+        with self._lock:
+            return {
+                sku_id: (times[0], times[1], int(times[2]))
+                for sku_id, times in self._times.items()
+                if since is None or times[1] >= since
+            }
 
     def notification(
         self, account: str, change: CatalogChange, *, initial: bool = False
@@ -178,61 +213,118 @@ class Broadcaster:
             removed_from_affiliate=removed,
         )
 
-    def _wait(self, attempt: int, response: httpx.Response | None) -> float:
+    def _wait(self, attempt: int, retry_after: str | None) -> float:
         delay = self.backoff_seconds * 2.0 ** (attempt - 1)
-        if response is not None and response.headers.get("Retry-After", "").isdigit():
-            delay = float(response.headers["Retry-After"])
+        if retry_after is not None and retry_after.strip().isdigit():
+            delay = float(retry_after)
         return min(delay, self.max_backoff_seconds)
+
+    def _count(self, name: str, by: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += by
 
     def send(self, notification: Notification) -> Delivery:
         """POST one notification, retrying what is worth retrying up to ``max_attempts``."""
+        body = json.dumps(notification.payload(self.casing), separators=(",", ":")).encode()
         status: int | None = None
         error: str | None = None
         attempt = 0
         for attempt in range(1, self.max_attempts + 1):
-            response: httpx.Response | None = None
+            if self._closed.is_set():
+                status, error = None, "the broadcaster is closed"
+                break
+            retry_after: str | None = None
+            self._count("attempts")
             try:
-                response = self._http.post(
-                    self.endpoint_url, json=notification.payload(self.casing)
-                )
-                status, error = response.status_code, None
-            except httpx.HTTPError as exc:
+                status, retry_after = self._endpoint.post(body)
+                error = None
+            except (OSError, http.client.HTTPException) as exc:
                 status, error = None, f"{type(exc).__name__}: {exc}"
             if status is not None and status not in RETRYABLE_STATUSES:
                 break
             if attempt < self.max_attempts:
-                self._sleep(self._wait(attempt, response))
+                self._count("retries")
+                self._sleep(self._wait(attempt, retry_after))
         if status is not None and not 200 <= status < 300 and error is None:
             error = f"HTTP {status}"
         delivery = Delivery(notification, attempt, status, error)
-        with self._lock:
-            self._deliveries.append(delivery)
+        self._record(delivery)
         return delivery
 
+    def _record(self, delivery: Delivery) -> None:
+        now = self._wall_clock()
+        with self._lock:
+            self._deliveries.append(delivery)
+            if not delivery.delivered:
+                self._counts["failed"] += 1
+                return
+            self._counts["delivered"] += 1
+            times = self._times.get(delivery.notification.sku_id)
+            if times is None:
+                self._times[delivery.notification.sku_id] = [now, now, 1]
+            else:
+                times[1] = now
+                times[2] += 1
+
     def send_all(
-        self, notifications: Sequence[Notification], *, concurrency: int = 1
+        self, notifications: Sequence[Notification], *, concurrency: int | None = None
     ) -> list[Delivery]:
-        """Send many, ``concurrency`` at a time; the deliveries come back in the same order."""
-        if concurrency <= 1 or len(notifications) <= 1:
-            return [self.send(notification) for notification in notifications]
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            return list(pool.map(self.send, notifications))
+        """Send many, ``concurrency`` (default: the broadcaster's) at a time; the deliveries
+        come back in the same order."""
+        self._count("pending", len(notifications))
+        return self._send_counted(notifications, concurrency)
+
+    def _send_counted(
+        self, notifications: Sequence[Notification], concurrency: int | None
+    ) -> list[Delivery]:
+        """Send notifications already counted as pending."""
+
+        def one(notification: Notification) -> Delivery:
+            try:
+                return self.send(notification)
+            finally:
+                self._count("pending", -1)
+
+        workers = min(concurrency or self.concurrency, len(notifications))
+        if workers <= 1:
+            return [one(notification) for notification in notifications]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify") as pool:
+            return list(pool.map(one, notifications))
 
     def send_changes(
         self, account: str, changes: Iterable[CatalogChange], *, initial: bool = False
     ) -> list[Delivery]:
-        """Notify the changes that concern the affiliate."""
+        """Notify the changes that concern the affiliate, one after the other (in order)."""
         found = [self.notification(account, change, initial=initial) for change in changes]
-        return self.send_all([notification for notification in found if notification])
+        notifications = [notification for notification in found if notification]
+        return self.send_all(notifications, concurrency=1)
 
-    def initial_load(self, catalog: SandboxCatalog, *, concurrency: int = 4) -> list[Delivery]:
-        """Notify every SKU of the catalog, every flag set, whatever its trade policies."""
+    def initial_notifications(self, catalog: SandboxCatalog) -> list[Notification]:
+        """One notification per SKU of the catalog, every flag set, whatever its policies."""
         found = [
             self.notification(catalog.account, change, initial=True)
             for change in catalog.changes_for_all()
         ]
-        notifications = [notification for notification in found if notification]
-        return self.send_all(notifications, concurrency=concurrency)
+        return [notification for notification in found if notification]
+
+    def initial_load(
+        self, catalog: SandboxCatalog, *, concurrency: int | None = None
+    ) -> list[Delivery]:
+        """Notify every SKU of the catalog, ``concurrency`` (default 32) at a time."""
+        return self.send_all(self.initial_notifications(catalog), concurrency=concurrency)
+
+    def start_initial_load(self, catalog: SandboxCatalog, *, concurrency: int | None = None) -> int:
+        """``initial_load`` in a background thread; returns how many notifications it sends
+        (``stats()["pending"]`` says how many are left)."""
+        notifications = self.initial_notifications(catalog)
+        self._count("pending", len(notifications))
+        threading.Thread(
+            target=self._send_counted,
+            args=(notifications, concurrency),
+            name=f"initial-load-{catalog.account}",
+            daemon=True,
+        ).start()
+        return len(notifications)
 
     def attach(self, catalog: SandboxCatalog) -> Callable[[], None]:
         """Send the catalog's changes from now on; returns the function that stops it."""
@@ -243,5 +335,6 @@ class Broadcaster:
         return catalog.subscribe(listener)
 
     def close(self) -> None:
-        """Close the HTTP connections."""
-        self._http.close()
+        """Stop sending (what is queued ends as undelivered) and close the connections."""
+        self._closed.set()
+        self._endpoint.close()

@@ -11,14 +11,21 @@ app's own OpenAPI lists exactly its paths. Accounts, for loopback use:
 
 The Catalog routes need ``X-VTEX-API-AppKey`` and ``X-VTEX-API-AppToken``: missing or wrong,
 401; a key that may not read the account, 403. The simulation is public, as in VTEX.
-Errors are ``{"Message": "..."}``.
+Errors are ``{"Message": "..."}``. Requests are counted per account, endpoint and status
+(``GET /_sandbox/stats``).
+
+The VTEX routes are ``async`` and answer pre-serialized JSON: the work is a few dictionary
+lookups, so a hop to the thread pool (and FastAPI's response validation) would cost more than
+the answer itself. The control routes stay synchronous: their changes are notified, over HTTP.
 """
 
 from __future__ import annotations
 
 import hmac
 import re
+import threading
 import zlib
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -27,7 +34,8 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.types import ASGIApp, Receive, Scope, Send
+from pydantic_core import to_json
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sentoffers.sandbox import vtex_json
 from sentoffers.sandbox.catalog import SandboxCatalog
@@ -36,6 +44,7 @@ from sentoffers.sandbox.notifications import Broadcaster
 ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 RESERVED = frozenset({"api", "arquivos", "_sandbox", "docs", "redoc", "openapi.json"})
 ACCOUNT_SCOPE_KEY = "sentoffers.sandbox.account"
+CONTROL_PREFIX = "/_sandbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +91,64 @@ class _AccountRouting:
         await self.app(scope, receive, send)
 
 
+def json_response(body: Any, status_code: int = 200) -> Response:
+    """``body`` as JSON, serialized once by pydantic-core (several times faster than json)."""
+    return Response(to_json(body), status_code=status_code, media_type="application/json")
+
+
+class RequestCounts:
+    """Requests per account and endpoint (``"GET /api/catalog/pvt/product/{productId}"``) and
+    per account and status. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._endpoints: Counter[tuple[str, str]] = Counter()
+        self._statuses: Counter[tuple[str, int]] = Counter()
+
+    def add(self, account: str, endpoint: str, status: int) -> None:
+        with self._lock:
+            self._endpoints[account, endpoint] += 1
+            self._statuses[account, status] += 1
+
+    def endpoints(self, account: str) -> dict[str, int]:
+        """Requests per endpoint of one account, every answer counted."""
+        with self._lock:
+            found = {e: n for (a, e), n in self._endpoints.items() if a == account}
+        return dict(sorted(found.items()))
+
+    def statuses(self, account: str) -> dict[str, int]:
+        """Answers per HTTP status of one account."""
+        with self._lock:
+            found = {str(s): n for (a, s), n in self._statuses.items() if a == account}
+        return dict(sorted(found.items()))
+
+
+class _Counting:
+    """Counts each request but the ``/_sandbox`` ones, by its route's template and status."""
+
+    def __init__(self, app: ASGIApp, counts: RequestCounts):
+        self.app = app
+        self.counts = counts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def counted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted)
+        finally:
+            route = getattr(scope.get("route"), "path", "(no route)")
+            self.counts.add(scope[ACCOUNT_SCOPE_KEY], f"{scope['method']} {route}", status)
+
+
 class SimulationItemIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -100,7 +167,7 @@ class SimulationIn(BaseModel):
     allowed_outdated_data: list[str] | None = Field(default=None, alias="allowedOutdatedData")
 
 
-def _authorized(request: Request) -> SandboxCatalog:
+async def _authorized(request: Request) -> SandboxCatalog:
     platform: VtexPlatform = request.app.state.platform
     return platform.authorize(request)
 
@@ -142,6 +209,7 @@ class VtexPlatform:
         self.catalogs = dict(catalogs)
         self.keys = {key.app_key: key for key in keys}
         self.broadcasters = dict(broadcasters or {})
+        self.requests = RequestCounts()
         self.app = self._build()
 
     def catalog_for(self, request: Request) -> SandboxCatalog:
@@ -176,7 +244,7 @@ class VtexPlatform:
         app.include_router(control_routes(self))
 
         @app.get("/arquivos/ids/{file_id}/{name}", include_in_schema=False)
-        def image(file_id: int, name: str) -> Response:
+        async def image(file_id: int, name: str) -> Response:
             stem = name.rsplit(".", 1)[0]
             return Response(_svg(file_id, stem), media_type="image/svg+xml")
 
@@ -192,6 +260,7 @@ class VtexPlatform:
             )
             return JSONResponse({"Message": f"Invalid request: {problems}"}, status_code=400)
 
+        app.add_middleware(_Counting, counts=self.requests)
         app.add_middleware(
             _AccountRouting, accounts=list(self.catalogs), default=next(iter(self.catalogs))
         )
@@ -201,56 +270,57 @@ class VtexPlatform:
         router = APIRouter()
 
         @router.get("/api/catalog_system/pvt/sku/stockkeepingunitbyid/{skuId}", tags=["SKU"])
-        def sku_and_context(
+        async def sku_and_context(
             catalog: AuthorizedCatalog,
             request: Request,
             sku_id: Annotated[int, Path(alias="skuId")],
             _sc: Annotated[int | None, Query(alias="sc")] = None,
-        ) -> dict[str, Any]:
+        ) -> Response:
             """Get SKU and context. ``sc`` is accepted; ``SalesChannels`` says where it sells."""
-            sku = catalog.sku(sku_id)
-            product = catalog.product(sku.product_id) if sku is not None else None
-            if sku is None or product is None:
+            found = catalog.sku_and_product(sku_id)
+            if found is None:
                 raise VtexError(404, f"SKU {sku_id} not found")
-            return vtex_json.sku_context(sku, product, _image_base(request))
+            sku, product = found
+            return json_response(vtex_json.sku_context(sku, product, _image_base(request)))
 
         @router.get(
             "/api/catalog_system/pvt/sku/stockkeepingunitidsbysaleschannel",
             tags=["Sales channel"],
         )
-        def sku_ids_by_sales_channel(
+        async def sku_ids_by_sales_channel(
             catalog: AuthorizedCatalog,
             sc: int,
             page: Annotated[int, Query(ge=1)] = 1,
             page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100000)] = 50,
             only_assigned: Annotated[bool, Query(alias="onlyAssigned")] = True,
-        ) -> list[int]:
+        ) -> Response:
             """List all SKUs in a sales channel, one page (1-based) at a time."""
             ids = catalog.sku_ids_in(sc) if only_assigned else catalog.sku_ids()
             start = (page - 1) * page_size
-            return ids[start : start + page_size]
+            return json_response(ids[start : start + page_size])
 
         @router.get("/api/catalog/pvt/product/{productId}", tags=["Product"])
-        def product_by_id(
+        async def product_by_id(
             catalog: AuthorizedCatalog,
             product_id: Annotated[str, Path(alias="productId")],
-        ) -> dict[str, Any]:
+        ) -> Response:
             """Get product by ID: ``IsActive`` tells whether it is active."""
             product = catalog.product(int(product_id)) if product_id.isdigit() else None
             if product is None:
                 raise VtexError(404, f"Product {product_id} not found")
-            return vtex_json.product_json(product)
+            return json_response(vtex_json.product_json(product))
 
         @router.get("/api/catalog_system/pvt/products/productget/{productId}", tags=["Product"])
-        def product_and_trade_policies(
+        async def product_and_trade_policies(
             catalog: AuthorizedCatalog,
             product_id: Annotated[int, Path(alias="productId")],
-        ) -> dict[str, Any]:
+        ) -> Response:
             """Get product and its general context, with ``ListStoreId`` (its trade policies)."""
             product = catalog.product(product_id)
             if product is None:
                 raise VtexError(404, f"Product {product_id} not found")
-            return vtex_json.productget_json(product, catalog.skus_of(product_id))
+            skus = catalog.skus_of(product_id)
+            return json_response(vtex_json.productget_json(product, skus))
 
         return router
 
@@ -258,7 +328,7 @@ class VtexPlatform:
         router = APIRouter()
 
         @router.post("/api/checkout/pub/orderForms/simulation", tags=["Fulfillment"])
-        def simulate(
+        async def simulate(
             request: Request,
             body: SimulationIn,
             _rnb_behavior: Annotated[int | None, Query(alias="RnbBehavior")] = None,
@@ -266,20 +336,25 @@ class VtexPlatform:
             _individual_shipping_estimates: Annotated[
                 bool | None, Query(alias="individualShippingEstimates")
             ] = None,
-        ) -> dict[str, Any]:
-            """Fulfillment simulation: price, list and selling price, availability, stock."""
+        ) -> Response:
+            """Fulfillment simulation: price, list and selling price, availability, stock.
+
+            Many items may be asked at once; those the trade policy does not sell are left
+            out of ``items`` with a message, as VTEX does."""
             catalog = self.catalog_for(request)
             lines = [
                 vtex_json.SimulationLine(str(item.id).strip(), item.quantity, str(item.seller))
                 for item in body.items
             ]
-            return vtex_json.simulation(
-                catalog,
-                lines,
-                sales_channel=sc if sc is not None else 1,
-                country=body.country,
-                postal_code=body.postal_code,
-                geo_coordinates=body.geo_coordinates,
+            return json_response(
+                vtex_json.simulation(
+                    catalog,
+                    lines,
+                    sales_channel=sc if sc is not None else 1,
+                    country=body.country,
+                    postal_code=body.postal_code,
+                    geo_coordinates=body.geo_coordinates,
+                )
             )
 
         return router

@@ -8,18 +8,30 @@ same account rules, and each change is notified to the account's affiliate, if o
   "salesChannel"?}`` (cents), ``.../stock`` ``{"quantity"}``,
   ``.../remove-from-trade-policy`` and ``.../add-to-trade-policy`` ``{"salesChannel"?}``;
 - ``POST /_sandbox/products/{productId}/deactivate`` and ``.../activate``;
-- ``POST /_sandbox/initial-load``: notify every SKU.
+- ``POST /_sandbox/initial-load?wait=true&concurrency=32``: notify every SKU, at most
+  ``concurrency`` in flight; ``wait=false`` answers 202 at once and sends in the background;
+- ``GET /_sandbox/stats``: the account's requests per VTEX endpoint and per status, and its
+  notifications (attempts, delivered, failed, retries, pending, SKUs delivered);
+- ``GET /_sandbox/notifications?since=``: per SKU, when its first and last notification was
+  delivered (epoch seconds) and how many were, for SKUs delivered at ``since`` or later.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sentoffers.sandbox.catalog import CatalogChange, SandboxCatalog, UnknownItem
-from sentoffers.sandbox.platform import AuthorizedCatalog, VtexError, VtexPlatform
+from sentoffers.sandbox.platform import (
+    AuthorizedCatalog,
+    VtexError,
+    VtexPlatform,
+    json_response,
+)
 
 
 class PriceIn(BaseModel):
@@ -131,15 +143,54 @@ def control_routes(platform: VtexPlatform) -> APIRouter:
         return changed(catalog, catalog.set_product_active, product_id, True)
 
     @router.post("/initial-load")
-    def initial_load(catalog: AuthorizedCatalog) -> dict[str, Any]:
+    def initial_load(
+        catalog: AuthorizedCatalog,
+        wait: bool = True,
+        concurrency: Annotated[int | None, Query(ge=1, le=256)] = None,
+    ) -> Response:
         broadcaster = platform.broadcasters.get(catalog.account)
         if broadcaster is None:
             raise VtexError(409, f"no affiliate endpoint is set for {catalog.account}")
-        deliveries = broadcaster.initial_load(catalog)
-        return {
-            "account": catalog.account,
-            "notified": len(deliveries),
-            "delivered": sum(delivery.delivered for delivery in deliveries),
-        }
+        if not wait:
+            count = broadcaster.start_initial_load(catalog, concurrency=concurrency)
+            started = {"account": catalog.account, "notified": count, "started": True}
+            return JSONResponse(started, status_code=202)
+        deliveries = broadcaster.initial_load(catalog, concurrency=concurrency)
+        return JSONResponse(
+            {
+                "account": catalog.account,
+                "notified": len(deliveries),
+                "delivered": sum(delivery.delivered for delivery in deliveries),
+            }
+        )
+
+    @router.get("/stats")
+    async def stats(catalog: AuthorizedCatalog) -> Response:
+        broadcaster = platform.broadcasters.get(catalog.account)
+        return json_response(
+            {
+                "account": catalog.account,
+                "requests": platform.requests.endpoints(catalog.account),
+                "statuses": platform.requests.statuses(catalog.account),
+                "notifications": broadcaster.stats() if broadcaster else None,
+            }
+        )
+
+    @router.get("/notifications")
+    async def notification_times(
+        catalog: AuthorizedCatalog, since: float | None = None
+    ) -> Response:
+        broadcaster = platform.broadcasters.get(catalog.account)
+        times = broadcaster.delivery_times(since) if broadcaster else {}
+        return json_response(
+            {
+                "account": catalog.account,
+                "now": time.time(),
+                "skus": {
+                    str(sku_id): {"first": first, "last": last, "delivered": count}
+                    for sku_id, (first, last, count) in sorted(times.items())
+                },
+            }
+        )
 
     return router

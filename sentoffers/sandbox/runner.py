@@ -103,6 +103,7 @@ class SandboxConfig:
     app_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     notify_url: str | None = None
     notification_casing: Casing = "vtex"
+    notification_concurrency: int = 32
     marketplace: MarketplaceConfig = field(default_factory=MarketplaceConfig)
     host: str = "127.0.0.1"
     platform_port: int = 0
@@ -134,6 +135,7 @@ class Sandbox:
                     affiliate_id=config.affiliate_id,
                     sales_channel=config.sales_channel,
                     casing=config.notification_casing,
+                    concurrency=config.notification_concurrency,
                 )
                 self.broadcasters[account] = broadcaster
                 self._detach.append(broadcaster.attach(catalog))
@@ -189,13 +191,16 @@ class Sandbox:
             "X-VTEX-API-AppToken": self.config.app_token,
         }
 
-    def initial_load(self, account: str | None = None) -> list[Delivery]:
-        """Notify every SKU of an account (default: the first) to the affiliate endpoint."""
+    def initial_load(
+        self, account: str | None = None, *, concurrency: int | None = None
+    ) -> list[Delivery]:
+        """Notify every SKU of an account (default: the first) to the affiliate endpoint,
+        ``concurrency`` (default: ``notification_concurrency``) at a time."""
         catalog = self.catalogs[account or self.catalog.account]
         broadcaster = self.broadcasters.get(catalog.account)
         if broadcaster is None:
             raise RuntimeError("no notify_url was configured")
-        return broadcaster.initial_load(catalog)
+        return broadcaster.initial_load(catalog, concurrency=concurrency)
 
     def summary(self) -> dict[str, Any]:
         """URLs, credentials and sizes as JSON-able data (``sentoffers sandbox --json``)."""
@@ -232,7 +237,12 @@ class Sandbox:
             f"  POST /oauth/token grant_type=client_credentials client_id={market.client_id} "
             f"client_secret={market.client_secret}",
             f"  limits: {market.rate_limit_per_second or 'no'} requests/s, lots of "
-            f"{market.max_lot_size}, failure rate {market.failure_rate}",
+            f"{market.max_lot_size}, failure rate {market.failure_rate}"
+            + (
+                f", down for {market.down_for_seconds:g} s after {market.down_after_seconds:g} s"
+                if market.down_for_seconds
+                else ""
+            ),
         ]
         for account, catalog in self.catalogs.items():
             counts: Counter[str] = Counter({str(k): v for k, v in catalog.flaw_counts().items()})

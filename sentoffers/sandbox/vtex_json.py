@@ -191,7 +191,7 @@ class SimulationLine:
     seller: str
 
 
-def _item(index: int, line: SimulationLine, price: Price, now: datetime) -> dict[str, Any]:
+def _item(index: int, line: SimulationLine, price: Price, valid_until: str) -> dict[str, Any]:
     selling, quantity = price.selling_price, line.quantity
     tags = []
     if selling != price.price:
@@ -213,7 +213,7 @@ def _item(index: int, line: SimulationLine, price: Price, now: datetime) -> dict
         "sellerChain": [line.seller],
         "tax": 0,
         "taxCode": "",
-        "priceValidUntil": (now + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "priceValidUntil": valid_until,
         "price": price.price,
         "listPrice": price.list_price,
         "rewardValue": 0,
@@ -301,16 +301,17 @@ def simulation(
     its stock). Out of stock: ``availability`` ``withoutStock`` and ``stockBalance`` 0.
     """
     now = now or datetime.now(UTC)
+    valid_until = (now + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
     items: list[dict[str, Any]] = []
     logistics: list[dict[str, Any]] = []
     messages: list[dict[str, Any]] = []
     metadata: list[dict[str, Any]] = []
     for index, line in enumerate(lines):
-        sku = catalog.sku(int(line.sku_id)) if line.sku_id.isdigit() else None
-        product = catalog.product(sku.product_id) if sku is not None else None
-        if sku is None or product is None or line.seller != SELLER_ID:
+        found = catalog.sku_and_product(int(line.sku_id)) if line.sku_id.isdigit() else None
+        if found is None or line.seller != SELLER_ID:
             messages.append(_unavailable(line, "not found"))
             continue
+        sku, product = found
         price = sku.prices.get(sales_channel)
         if not (sku.is_active and product.is_active) or sales_channel not in sku.sales_channels:
             messages.append(_unavailable(line, "not available in this trade policy"))
@@ -318,7 +319,7 @@ def simulation(
         if price is None:
             messages.append(_unavailable(line, "no price in this trade policy"))
             continue
-        item = _item(index, line, price, now)
+        item = _item(index, line, price, valid_until)
         if sku.stock < line.quantity:
             item["availability"] = "withoutStock"
         logistics.append(_logistics(len(items), line.quantity, sku.stock, postal_code))

@@ -1,5 +1,6 @@
 """``sentoffers sandbox`` in its own process: it prints where the platform and the marketplace
-listen with their credentials, serves both, runs the initial load, and stops on SIGTERM."""
+listen with their credentials, serves both, runs the initial load, takes the marketplace's
+limits and faults as options, and stops on SIGTERM."""
 
 from __future__ import annotations
 
@@ -54,6 +55,21 @@ def test_the_sandbox_command_serves_both_apps_and_prints_their_credentials() -> 
             "--initial-load",
             "--client-secret",
             "cli-secret",
+            "--rate-limit",
+            "7",
+            "--max-lot-size",
+            "9",
+            "--lost-answer-rate",
+            "0.25",
+            "--fault-seed",
+            "3",
+            "--down-after",
+            "600",
+            "--down-for",
+            "5",
+            "--no-unique-skus",
+            "--notification-concurrency",
+            "4",
         ]
         process = subprocess.Popen(
             command,
@@ -66,7 +82,8 @@ def test_the_sandbox_command_serves_both_apps_and_prints_their_credentials() -> 
         lines, reader = _lines(process.stdout)
         try:
             printed = json.loads(lines.get(timeout=LINE_TIMEOUT_S))
-            assert lines.get(timeout=LINE_TIMEOUT_S) == "initial load of sandbox: 12/12 delivered"
+            loaded = lines.get(timeout=LINE_TIMEOUT_S)
+            assert loaded.startswith("initial load of sandbox: 12/12 delivered in "), loaded
             assert len(receiver.take()) == 12
 
             headers = {
@@ -90,6 +107,12 @@ def test_the_sandbox_command_serves_both_apps_and_prints_their_credentials() -> 
                 },
             )
             assert token.status_code == 200
+            limits = httpx.get(f"{printed['marketplaceUrl']}/limits").json()
+            assert limits == {"requestsPerSecond": 7, "maxLotSize": 9}
+            stats = httpx.get(f"{printed['marketplaceUrl']}/_sandbox/stats").json()
+            assert (stats["lostAnswerRate"], stats["uniqueSkus"]) == (0.25, False)
+            assert stats["downForSeconds"] is None
+            assert 590 < stats["downStartsIn"] <= 600
         finally:
             process.send_signal(signal.SIGTERM)
             try:

@@ -1,9 +1,11 @@
 """The sample marketplace over real HTTP: OAuth client credentials with expiring tokens, its
 registration rules (every error at once), its own ids, prices, stock, lots with a maximum
-size, 429 with Retry-After, injected 5xx and the down switch. Time is a hand-moved clock."""
+size, 429 with Retry-After, injected 5xx and lost answers, the down switch, its public limits
+and the counts a benchmark or a chaos test reads. Time is a hand-moved clock, but in one test."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +27,7 @@ from tests.support.sandbox import FakeClock, listing_from_sku
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
 SECRET = "s3cret"
-GOOD = {
+GOOD: dict[str, Any] = {
     "sku": "2000001",
     "title": "Norvik Smartphone Pro 128GB",
     "description": "A phone. Plain text.",
@@ -40,10 +42,11 @@ GOOD = {
 class Market:
     """A marketplace served on loopback, with its clock and a logged-in client."""
 
-    def __init__(self, **config: Any):
+    def __init__(self, *, real_time: bool = False, **config: Any):
         self.clock = FakeClock()
         options = {"client_secret": SECRET, "rate_limit_per_second": None, **config}
-        self.marketplace = SampleMarketplace(MarketplaceConfig(**options), clock=self.clock)
+        clock = time.monotonic if real_time else self.clock
+        self.marketplace = SampleMarketplace(MarketplaceConfig(**options), clock=clock)
         self.server: ServerThread = serve_in_thread(self.marketplace.app)
         self.http = httpx.Client(base_url=self.server.url)
 
@@ -291,5 +294,157 @@ def test_the_marketplace_refuses_the_generated_skus_with_registration_flaws() ->
         listed = {product.sku for product in market.marketplace.state.products()}
         trade_policy_only = {Flaw.OUTSIDE_TRADE_POLICY, Flaw.NO_PRICE, Flaw.INACTIVE_PRODUCT}
         assert any(catalog.flaws(int(sku)) & trade_policy_only for sku in listed)
+    finally:
+        market.close()
+
+
+def _stats(market: Market) -> dict[str, Any]:
+    response = market.http.get("/_sandbox/stats")
+    assert response.status_code == 200
+    stats: dict[str, Any] = response.json()
+    return stats
+
+
+def test_the_limits_are_public_documented_and_follow_the_faults_switch() -> None:
+    market = Market(rate_limit_per_second=3, max_lot_size=4)
+    try:
+        assert "/limits" in market.http.get("/openapi.json").json()["paths"]
+        answers = [market.http.get("/limits") for _ in range(6)]  # never throttled
+        assert {answer.status_code for answer in answers} == {200}
+        assert answers[0].json() == {"requestsPerSecond": 3, "maxLotSize": 4}
+
+        market.http.put("/_sandbox/faults", json={"rateLimitPerSecond": 50, "maxLotSize": 2})
+        assert market.http.get("/limits").json() == {"requestsPerSecond": 50, "maxLotSize": 2}
+        items = [{"operation": "price", "sku": str(n), "price": 1} for n in range(3)]
+        too_big = market.http.post("/lots", json={"items": items}, headers=market.login())
+        assert too_big.status_code == 413
+        market.http.put("/_sandbox/faults", json={"rateLimitPerSecond": 0, "failureRate": 1})
+        assert market.http.get("/limits").json()["requestsPerSecond"] is None  # never failed
+        market.marketplace.faults.down_for(5)
+        assert market.http.get("/limits").status_code == 503
+        assert market.marketplace.state.requests("GET /limits") == 9
+    finally:
+        market.close()
+
+
+def test_the_stats_count_lot_items_conflicts_throttling_and_failures(market: Market) -> None:
+    headers = market.login()
+    items = [
+        {"operation": "upsert", **GOOD},
+        {"operation": "upsert", **GOOD, "sku": "2000002", "ean": "bad"},
+        {"operation": "price", "sku": "2000001", "price": 10.5},
+        {"operation": "inventory", "sku": "404", "quantity": 1},
+        {"operation": "rename", "sku": "2000001"},
+    ]
+    assert market.http.post("/lots", json={"items": items}, headers=headers).status_code == 200
+    assert market.http.post("/products", json=GOOD, headers=headers).status_code == 409
+
+    market.http.put("/_sandbox/faults", json={"rateLimitPerSecond": 1})
+    throttled = [market.http.get("/categories", headers=headers).status_code for _ in range(4)]
+    assert throttled == [200, 429, 429, 429]
+    market.clock.advance(1)
+    market.http.put("/_sandbox/faults", json={"rateLimitPerSecond": 0, "failureRate": 1})
+    failed = [market.http.get("/categories", headers=headers).status_code for _ in range(2)]
+    assert all(status >= 500 for status in failed)
+
+    stats = _stats(market)
+    assert stats["products"] == 1
+    assert stats["lots"] == 1
+    assert stats["lotItems"] == {"upsert": 2, "price": 1, "inventory": 1, "invalid": 1}
+    assert stats["lotItemErrors"] == {"upsert": 1, "inventory": 1, "invalid": 1}
+    assert (stats["conflicts"], stats["throttled"], stats["injectedFailures"]) == (1, 3, 2)
+    assert stats["duplicates"] == {}
+    assert stats["requests"]["GET /categories"] == 6
+
+
+def test_a_failed_lot_applies_nothing_and_a_lost_answer_applies_all_of_it(
+    market: Market,
+) -> None:
+    headers = market.login()
+    lot = {"items": [{"operation": "upsert", **GOOD, "price": 99.9, "stock": 3}]}
+    market.http.put("/_sandbox/faults", json={"failureRate": 1})
+    assert market.http.post("/lots", json=lot, headers=headers).status_code >= 500
+    assert market.marketplace.state.find(GOOD["sku"]) is None
+    assert (_stats(market)["lots"], _stats(market)["lotItems"]) == (0, {})
+
+    market.http.put("/_sandbox/faults", json={"failureRate": 0, "rateLimitPerSecond": 1})
+    assert market.http.get("/categories", headers=headers).status_code == 200  # the 1 allowed
+    assert market.http.post("/lots", json=lot, headers=headers).status_code == 429
+    assert market.marketplace.state.find(GOOD["sku"]) is None
+    market.clock.advance(1)
+
+    market.http.put("/_sandbox/faults", json={"rateLimitPerSecond": 0, "lostAnswerRate": 1})
+    lost = market.http.post("/lots", json=lot, headers=headers)
+    assert lost.status_code >= 500
+    assert _codes(lost) == ["service.transient"]
+    listed = market.marketplace.state.find(GOOD["sku"])
+    assert listed is not None
+    assert (listed.price, listed.stock) == (99.9, 3)
+
+    market.http.put("/_sandbox/faults", json={"lostAnswerRate": 0})
+    again = market.http.post("/lots", json=lot, headers=headers)  # the connector's retry
+    assert again.json()["results"][0]["id"] == listed.id
+    stats = _stats(market)
+    assert (stats["products"], stats["lots"], stats["lostAnswers"]) == (1, 2, 1)
+    assert (stats["injectedFailures"], stats["throttled"], stats["duplicates"]) == (1, 1, {})
+
+
+def test_a_sku_listed_twice_is_a_conflict_or_when_let_in_a_duplicate() -> None:
+    market = Market(unique_skus=False)
+    try:
+        headers = market.login()
+        first = market.http.post("/products", json=GOOD, headers=headers)
+        second = market.http.post("/products", json=GOOD, headers=headers)
+        assert (first.status_code, second.status_code) == (201, 201)
+        ids = [first.json()["id"], second.json()["id"]]
+        found = market.http.get("/products", params={"sku": GOOD["sku"]}, headers=headers)
+        assert [item["id"] for item in found.json()["items"]] == ids
+        market.http.put("/_sandbox/faults", json={"failureRate": 1})  # the check still answers
+        listed = market.http.get("/_sandbox/products").json()
+        assert [(item["sku"], item["id"]) for item in listed["items"]] == [
+            (GOOD["sku"], ids[0]),
+            (GOOD["sku"], ids[1]),
+        ]
+        stats = _stats(market)
+        assert stats["duplicates"] == {GOOD["sku"]: ids}
+        assert (stats["conflicts"], stats["products"], stats["uniqueSkus"]) == (0, 2, False)
+    finally:
+        market.close()
+
+
+def test_a_downtime_ends_by_itself_and_its_length_is_counted(market: Market) -> None:
+    headers = market.login()
+    assert market.http.post("/_sandbox/down", json={"seconds": 10}).status_code == 200
+    assert market.http.get("/categories", headers=headers).status_code == 503
+    market.clock.advance(4)
+    stats = _stats(market)
+    assert (stats["downSeconds"], stats["downForSeconds"]) == (4, 6)
+    market.clock.advance(6)
+    assert market.http.get("/categories", headers=headers).status_code == 200
+
+    planned = market.http.post("/_sandbox/down", json={"seconds": 2, "after": 5}).json()
+    assert (planned["downStartsIn"], planned["downForSeconds"]) == (5, None)
+    assert market.http.get("/categories", headers=headers).status_code == 200
+    market.clock.advance(5)
+    assert market.http.get("/categories", headers=headers).status_code == 503
+    market.clock.advance(2)
+    assert market.http.get("/categories", headers=headers).status_code == 200
+
+    market.http.post("/_sandbox/down", json={"seconds": 30})
+    market.clock.advance(3)
+    market.http.post("/_sandbox/up")
+    stats = _stats(market)
+    assert (stats["downSeconds"], stats["downPeriods"], stats["refusedWhileDown"]) == (15, 3, 2)
+
+
+def test_a_downtime_ends_by_itself_on_the_real_clock() -> None:
+    market = Market(real_time=True)
+    try:
+        headers = market.login()
+        market.http.post("/_sandbox/down", json={"seconds": 0.3})
+        assert market.http.get("/categories", headers=headers).status_code == 503
+        time.sleep(0.4)
+        assert market.http.get("/categories", headers=headers).status_code == 200
+        assert 0.3 <= _stats(market)["downSeconds"] < 0.35
     finally:
         market.close()

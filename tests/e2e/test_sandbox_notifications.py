@@ -1,10 +1,12 @@
 """The broadcaster against a real HTTP receiver on loopback: every field of the notification
 as the document "How to keep prices updated" lists it, the flags each catalog change sets,
-the initial load, and bounded retries."""
+the initial load (every SKU, a bounded number in flight, retried on failure, in the
+background if asked), bounded retries, and the counts and delivery times it keeps."""
 
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -184,7 +186,7 @@ def test_an_unreachable_endpoint_ends_after_the_last_attempt() -> None:
     [delivery] = broadcaster.send_changes(catalog.account, [change])
     assert (delivery.delivered, delivery.attempts, delivery.status) == (False, 2, None)
     assert delivery.error
-    assert "ConnectError" in delivery.error
+    assert "ConnectionRefusedError" in delivery.error
     broadcaster.close()
 
 
@@ -203,3 +205,86 @@ def test_the_sandbox_notifies_changes_made_through_its_control_routes(
         assert loaded == {"account": "sandbox", "notified": 15, "delivered": 15}
         assert len(recorder.take()) == 15
         client.close()
+
+
+def test_the_initial_load_delivers_every_sku_with_bounded_concurrency(
+    receiver: tuple[Receiver, str],
+) -> None:
+    recorder, url = receiver
+    recorder.delay = 0.02
+    catalog = generate_catalog(5, 160)
+    broadcaster = _broadcaster(url, concurrency=8)
+    started = time.time()
+    deliveries = broadcaster.initial_load(catalog)
+    assert all(delivery.delivered for delivery in deliveries)
+    assert sorted(int(body["IdSku"]) for body in recorder.take()) == catalog.sku_ids()
+    assert 2 <= recorder.max_in_flight <= 8
+    stats = broadcaster.stats()
+    assert {k: stats[k] for k in ("attempts", "delivered", "failed", "retries", "pending")} == {
+        "attempts": 160,
+        "delivered": 160,
+        "failed": 0,
+        "retries": 0,
+        "pending": 0,
+    }
+    assert stats["skus"] == 160
+    times = broadcaster.delivery_times()
+    assert sorted(times) == catalog.sku_ids()
+    assert all(started <= first == last and count == 1 for first, last, count in times.values())
+    assert broadcaster.delivery_times(since=time.time() + 1) == {}
+    broadcaster.close()
+
+
+def test_the_initial_load_retries_the_notifications_that_failed(
+    receiver: tuple[Receiver, str],
+) -> None:
+    recorder, url = receiver
+    recorder.fail_next = 5
+    catalog = generate_catalog(6, 30)
+    broadcaster = _broadcaster(url, concurrency=4, max_attempts=6)  # 5 failures at most
+    deliveries = broadcaster.initial_load(catalog)
+    assert all(delivery.delivered for delivery in deliveries)
+    assert sum(delivery.attempts for delivery in deliveries) == 35
+    assert sorted(int(body["IdSku"]) for body in recorder.take()) == catalog.sku_ids()
+    stats = broadcaster.stats()
+    assert (stats["attempts"], stats["retries"], stats["delivered"], stats["failed"]) == (
+        35,
+        5,
+        30,
+        0,
+    )
+    broadcaster.close()
+
+
+def test_the_platform_runs_an_initial_load_in_the_background_and_tells_when_each_sku_went(
+    receiver: tuple[Receiver, str],
+) -> None:
+    recorder, url = receiver
+    recorder.delay = 0.01
+    with (
+        start_sandbox(seed=8, sku_count=40, notify_url=url, notification_concurrency=4) as sandbox,
+        httpx.Client(base_url=sandbox.account_url(), headers=sandbox.vtex_headers()) as client,
+    ):
+        started = client.post("/_sandbox/initial-load", params={"wait": "false"})
+        assert started.status_code == 202
+        assert started.json() == {"account": "sandbox", "notified": 40, "started": True}
+        deadline = time.monotonic() + 20
+        while client.get("/_sandbox/stats").json()["notifications"]["pending"]:
+            assert time.monotonic() < deadline, "the initial load did not end"
+            time.sleep(0.05)
+        notifications = client.get("/_sandbox/stats").json()["notifications"]
+        assert (notifications["delivered"], notifications["skus"]) == (40, 40)
+        assert recorder.max_in_flight <= 4
+        times = client.get("/_sandbox/notifications").json()
+        assert sorted(int(sku_id) for sku_id in times["skus"]) == sandbox.catalog.sku_ids()
+        first_load_ended = max(sku["last"] for sku in times["skus"].values())
+
+        loaded = client.post("/_sandbox/initial-load", params={"concurrency": 2})
+        assert loaded.json() == {"account": "sandbox", "notified": 40, "delivered": 40}
+        again = client.get("/_sandbox/notifications", params={"since": first_load_ended})
+        skus = again.json()["skus"]
+        assert len(skus) == 40
+        assert all(sku["delivered"] == 2 and sku["last"] > sku["first"] for sku in skus.values())
+        later = client.get("/_sandbox/notifications", params={"since": time.time() + 1})
+        assert later.json()["skus"] == {}
+        assert len(recorder.take()) == 80

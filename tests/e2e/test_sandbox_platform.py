@@ -1,6 +1,7 @@
 """The emulated VTEX platform over real HTTP, held against vtex-platform-subset.openapi.json:
 the same paths and parameters, bodies valid against the reference's schemas and carrying every
-key of its examples, AppKey/AppToken checks, accounts by path prefix or host."""
+key of its examples, AppKey/AppToken checks, accounts by path prefix or host, a simulation of
+a whole lot of items in one request, and the requests counted per endpoint."""
 
 from __future__ import annotations
 
@@ -321,3 +322,89 @@ def test_the_control_routes_change_the_catalog(sandbox: Sandbox, vtex: httpx.Cli
     listed = vtex.get("/_sandbox/skus").json()
     assert len(listed) == len(sandbox.catalog.sku_ids())
     assert {flaw for sku in listed for flaw in sku["flaws"]} <= {str(f) for f in Flaw}
+
+
+def _expected_item(sandbox: Sandbox, sku_id: int, sales_channel: int) -> Any:
+    """What the simulation must say of a SKU: ``None`` (left out) or its price and stock."""
+    sku = sandbox.catalog.sku(sku_id)
+    assert sku is not None
+    product = sandbox.catalog.product(sku.product_id)
+    assert product is not None
+    price = sku.prices.get(sales_channel)
+    sold = sku.is_active and product.is_active and sales_channel in sku.sales_channels
+    if not sold or price is None:
+        return None
+    return (price.price, price.list_price, price.selling_price, sku.stock)
+
+
+@pytest.mark.parametrize("sales_channel", [1, 2])
+def test_the_simulation_answers_each_item_of_a_whole_lot(
+    sandbox: Sandbox, reference: dict[str, Any], sales_channel: int
+) -> None:
+    catalog = sandbox.catalog
+    sku_ids = catalog.sku_ids()
+    quantities = {sku_id: 1 + index % 3 for index, sku_id in enumerate(sku_ids)}
+    items = [{"id": str(s), "quantity": quantities[s], "seller": "1"} for s in sku_ids]
+    items += [{"id": "99", "quantity": 1, "seller": "1"}]  # unknown
+    items += [{"id": str(sku_ids[0]), "quantity": 1, "seller": "2"}]  # another seller's
+    response = httpx.post(
+        f"{sandbox.platform_url}{SIMULATION}",
+        params={"sc": sales_channel},
+        json={"items": items, "country": "BRA"},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    _assert_valid(response_validator(reference, SIMULATION, "post"), body)
+
+    expected = {s: _expected_item(sandbox, s, sales_channel) for s in sku_ids}
+    sold = [s for s in sku_ids if expected[s] is not None]
+    left_out = [str(s) for s in sku_ids if expected[s] is None] + ["99", str(sku_ids[0])]
+    assert sold
+    assert len(sold) < len(sku_ids)
+    assert [item["id"] for item in body["items"]] == [str(s) for s in sold]
+    assert [message["fields"]["id"] for message in body["messages"]] == left_out
+    assert len(body["logisticsInfo"]) == len(sold)
+    total = 0
+    for index, (item, logistics) in enumerate(
+        zip(body["items"], body["logisticsInfo"], strict=True)
+    ):
+        sku_id = int(item["id"])
+        price, list_price, selling_price, stock = expected[sku_id]
+        quantity = quantities[sku_id]
+        assert item["requestIndex"] == sku_ids.index(sku_id)
+        assert (item["price"], item["listPrice"], item["sellingPrice"]) == (
+            price,
+            list_price,
+            selling_price,
+        )
+        assert item["quantity"] == logistics["quantity"] == quantity
+        assert item["availability"] == ("available" if stock >= quantity else "withoutStock")
+        assert (logistics["itemIndex"], logistics["stockBalance"]) == (index, stock)
+        total += selling_price * quantity
+    assert body["totals"] == [{"id": "Items", "name": "Total dos Itens", "value": total}]
+
+
+def test_the_platform_counts_requests_per_endpoint_and_status() -> None:
+    with start_sandbox(seed=3, sku_count=4, flaw_rate=0.0) as sandbox:
+        headers = sandbox.vtex_headers()
+        sku_id = sandbox.catalog.sku_ids()[0]
+        with httpx.Client(base_url=sandbox.account_url(), headers=headers) as vtex:
+            assert vtex.get(f"{SKU_BY_ID.format(skuId=sku_id)}?sc=1").status_code == 200
+            assert vtex.get(SKU_BY_ID.format(skuId=1)).status_code == 404
+            assert vtex.get(PRODUCT.format(productId=1001)).status_code == 200
+            assert vtex.get(SKU_IDS, params={"sc": 1}).status_code == 200
+            assert vtex.post(SIMULATION, json={"items": [{"id": sku_id}]}).status_code == 200
+            assert vtex.get("/_sandbox/skus").status_code == 200  # not counted
+            stats = vtex.get("/_sandbox/stats").json()
+        assert httpx.get(f"{sandbox.platform_url}{SKU_BY_ID}".format(skuId=sku_id)).is_error
+        assert stats["requests"] == {
+            f"GET {SKU_BY_ID}": 2,
+            f"GET {PRODUCT}": 1,
+            f"GET {SKU_IDS}": 1,
+            f"POST {SIMULATION}": 1,
+        }
+        assert stats["statuses"] == {"200": 4, "404": 1}
+        assert stats["notifications"] is None  # no affiliate endpoint
+        after = httpx.get(f"{sandbox.platform_url}/_sandbox/stats", headers=headers).json()
+        assert after["requests"][f"GET {SKU_BY_ID}"] == 3
+        assert after["statuses"]["401"] == 1

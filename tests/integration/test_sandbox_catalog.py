@@ -15,6 +15,7 @@ from sentoffers.sandbox import (
     Flaw,
     MarketplaceRules,
     SandboxCatalog,
+    Sku,
     generate_catalog,
     valid_gtin,
 )
@@ -205,3 +206,47 @@ def test_unknown_ids_and_bad_values_are_refused() -> None:
         catalog.set_price(catalog.sku_ids()[0], 0)
     with pytest.raises(ValueError, match="flaw_rate"):
         generate_catalog(1, 5, flaw_rate=1.5)
+
+
+def _sku(catalog: SandboxCatalog, sku_id: int) -> Sku:
+    sku = catalog.sku(sku_id)
+    assert sku is not None
+    return sku
+
+
+def test_a_sku_read_is_an_equal_copy_that_changes_nothing_when_changed() -> None:
+    catalog = generate_catalog(5, 30)
+    sku_id = catalog.sku_ids()[0]
+    before = _sku(catalog, sku_id)
+    copy = _sku(catalog, sku_id)
+    assert copy == before
+    assert copy is not before
+    copy.images.clear()
+    copy.dimension.height = 0
+    copy.sales_channels.add(99)
+    copy.prices[1].price = 1
+    assert _sku(catalog, sku_id) == before
+
+    found = catalog.sku_and_product(sku_id)
+    assert found is not None
+    sku, product = found
+    assert (sku, product) == (before, catalog.product(before.product_id))
+    active = product.is_active
+    product.is_active = not active
+    again = catalog.product(before.product_id)
+    assert again is not None
+    assert again.is_active is active
+
+
+def test_the_indexes_follow_the_skus_of_each_product_and_trade_policy() -> None:
+    catalog = generate_catalog(6, 60, flaw_rate=0.3)
+    by_product = {p: [s.id for s in catalog.skus_of(p)] for p in catalog.product_ids()}
+    assert sorted(s for ids in by_product.values() for s in ids) == catalog.sku_ids()
+    for product_id, ids in by_product.items():
+        assert all(_sku(catalog, s).product_id == product_id for s in ids)
+    in_policy = catalog.sku_ids_in(1)
+    assert in_policy == [s for s in catalog.sku_ids() if 1 in _sku(catalog, s).sales_channels]
+    catalog.remove_from_trade_policy(in_policy[0])
+    assert in_policy[0] not in catalog.sku_ids_in(1)
+    catalog.add_to_trade_policy(in_policy[0])
+    assert catalog.sku_ids_in(1) == in_policy

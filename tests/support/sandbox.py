@@ -3,6 +3,7 @@ receiver on loopback, a hand-moved clock, and a connector's naive SKU-to-listing
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
@@ -32,7 +33,8 @@ def load_reference() -> dict[str, Any]:
     candidates = (Path(given),) if given else REFERENCE_CANDIDATES
     for path in candidates:
         if path.exists():
-            return json.loads(path.read_text(encoding="utf-8"))
+            reference: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return reference
     raise AssertionError(
         f"vtex-platform-subset.openapi.json is not at {', '.join(map(str, candidates))}; "
         f"set {REFERENCE_ENV_VAR} to its path"
@@ -68,7 +70,9 @@ def reference_example(reference: dict[str, Any], path: str, method: str) -> Any:
 class Receiver:
     """An affiliate endpoint on loopback that records what it is sent.
 
-    ``fail_next`` answers that many requests with ``fail_status`` before accepting again.
+    ``fail_next`` answers that many requests with ``fail_status`` before accepting again;
+    ``delay`` (seconds) holds each answer back, and ``max_in_flight`` says how many requests
+    were being answered at once, at most.
     """
 
     def __init__(self) -> None:
@@ -76,6 +80,9 @@ class Receiver:
         self.requests = 0
         self.fail_next = 0
         self.fail_status = 503
+        self.delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         app = FastAPI()
 
@@ -84,11 +91,20 @@ class Receiver:
             body = json.loads(await request.body())
             with self._lock:
                 self.requests += 1
-                if self.fail_next > 0:
-                    self.fail_next -= 1
-                    return JSONResponse({"error": "try later"}, status_code=self.fail_status)
-                self.bodies.append(body)
-            return JSONResponse({"ok": True})
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                if self.delay:
+                    await asyncio.sleep(self.delay)
+                with self._lock:
+                    if self.fail_next > 0:
+                        self.fail_next -= 1
+                        return JSONResponse({"error": "try later"}, status_code=self.fail_status)
+                    self.bodies.append(body)
+                return JSONResponse({"ok": True})
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
 
         self.app = app
 

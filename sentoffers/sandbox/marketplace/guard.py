@@ -99,42 +99,103 @@ class RateLimiter:
 
 
 class Faults:
-    """Transient failures: a share of requests answered 5xx, and whole periods of being down.
+    """Transient failures: a share of requests answered 5xx before anything is applied
+    (``failure_rate``), a share of writes applied and then answered 5xx as if the answer was
+    lost (``lost_answer_rate``), and periods of being down, which end by themselves.
 
-    ``failure_rate`` (0 to 1) is drawn from a seeded generator, so a run repeats itself.
+    The rates (0 to 1) are drawn from a seeded generator, so a run repeats itself.
     """
 
-    def __init__(self, clock: Clock, *, failure_rate: float = 0.0, seed: int = 0):
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        failure_rate: float = 0.0,
+        lost_answer_rate: float = 0.0,
+        seed: int = 0,
+    ):
         self._clock = clock
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self.failure_rate = failure_rate
-        self._down_until: float | None = None
+        self.lost_answer_rate = lost_answer_rate
+        self._down: tuple[float, float] | None = None  # the current or next period
+        self._down_total = 0.0  # seconds of the periods that ended
+        self._down_periods = 0
 
-    def down_for(self, seconds: float) -> None:
-        """Answer 503 to everything for ``seconds`` from now."""
+    def _settle(self, now: float) -> None:
+        """Close the period if it is over (a period ends by itself: no timer needed)."""
+        if self._down is not None and now >= self._down[1]:
+            start, end = self._down
+            self._down_total += end - start
+            self._down = None
+
+    def _cut(self, now: float) -> None:
+        """End the period now if it began; drop it if it has not."""
+        if self._down is not None and self._down[0] <= now:
+            self._down_total += now - self._down[0]
+        self._down = None
+
+    def down_for(self, seconds: float, *, after: float = 0.0) -> None:
+        """Answer 503 to everything for ``seconds``, starting ``after`` seconds from now; it
+        replaces a period under way (ended now) or planned."""
         with self._lock:
-            self._down_until = self._clock() + seconds
+            now = self._clock()
+            self._settle(now)
+            self._cut(now)
+            self._down = (now + after, now + after + seconds)
+            self._down_periods += 1
 
     def up(self) -> None:
-        """End a down period at once."""
+        """End a down period at once (and cancel a planned one)."""
         with self._lock:
-            self._down_until = None
+            now = self._clock()
+            self._settle(now)
+            self._cut(now)
 
     def down_remaining(self) -> float | None:
         """Seconds left of the current down period, or ``None`` when up."""
         with self._lock:
-            if self._down_until is None:
+            now = self._clock()
+            self._settle(now)
+            if self._down is None or now < self._down[0]:
                 return None
-            left = self._down_until - self._clock()
-            if left <= 0:
-                self._down_until = None
+            return self._down[1] - now
+
+    def down_starts_in(self) -> float | None:
+        """Seconds until a planned down period begins, or ``None`` if none is planned."""
+        with self._lock:
+            now = self._clock()
+            self._settle(now)
+            if self._down is None or now >= self._down[0]:
                 return None
-            return left
+            return self._down[0] - now
+
+    def down_seconds(self) -> float:
+        """Seconds spent down so far, the current period included."""
+        with self._lock:
+            now = self._clock()
+            self._settle(now)
+            current = now - self._down[0] if self._down and self._down[0] <= now else 0.0
+            return self._down_total + current
+
+    def down_periods(self) -> int:
+        """Down periods asked for so far (``down_for`` calls)."""
+        with self._lock:
+            return self._down_periods
 
     def failure(self) -> int | None:
-        """A 5xx status to answer this request with, or ``None``."""
+        """A 5xx status to answer this request with, before applying it, or ``None``."""
+        return self._draw(self.failure_rate)
+
+    def lost_answer(self) -> int | None:
+        """A 5xx status to answer this write with, after applying it, or ``None``."""
+        return self._draw(self.lost_answer_rate)
+
+    def _draw(self, rate: float) -> int | None:
+        if rate <= 0:
+            return None
         with self._lock:
-            if self.failure_rate <= 0 or self._random.random() >= self.failure_rate:
+            if self._random.random() >= rate:
                 return None
             return self._random.choice(FAILURE_STATUSES)

@@ -1,7 +1,13 @@
-"""What the sample marketplace holds: listed products, lots and request counts, in memory.
+"""What the sample marketplace holds: listed products, lots and counts, in memory.
 
 Thread-safe (one lock). Products get the marketplace's own ids (``MKT-000001``), different
-from the seller's SKU ids, which they keep as ``sku``; a connector must store both.
+from the seller's SKU ids, which they keep as ``sku``; a connector must store both. A seller
+SKU is listed once: creating it again is a 409 (``product.exists``), unless ``unique_skus`` is
+off, as on marketplaces that let a second listing in, where ``duplicates`` shows it.
+
+Besides requests per endpoint, the state counts events (``conflicts``, ``throttled``,
+``injectedFailures``, ``lostAnswers``, ``refusedWhileDown``, ``lots``) and lot items per
+operation, for ``GET /_sandbox/stats``.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import itertools
 import threading
 from collections import Counter
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,6 +90,11 @@ class ListedProduct:
         }
 
 
+def _copy(product: ListedProduct) -> ListedProduct:
+    """A copy that shares nothing mutable (cheaper than ``copy.deepcopy``)."""
+    return replace(product, images=list(product.images), dimensions=dict(product.dimensions))
+
+
 def _err(status: int, code: str, field: str, message: str) -> MarketplaceError:
     return MarketplaceError(status, [RuleError(code, field, message)])
 
@@ -98,18 +109,24 @@ class MarketplaceState:
         *,
         max_lot_size: int = 50,
         id_prefix: str = "MKT",
+        unique_skus: bool = True,
     ):
         self.rules = rules
         self.categories = frozenset(categories)
         self.max_lot_size = max_lot_size
+        self.unique_skus = unique_skus
         self._prefix = id_prefix
         self._lock = threading.RLock()
         self._products: dict[str, ListedProduct] = {}
-        self._by_sku: dict[str, str] = {}
+        self._by_sku: dict[str, str] = {}  # seller SKU -> its first product
+        self._duplicates: dict[str, list[str]] = {}  # seller SKU -> every product, if 2+
         self._lots: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         self._lot_ids = itertools.count(1)
         self._requests: Counter[str] = Counter()
+        self._events: Counter[str] = Counter()
+        self._lot_items: Counter[str] = Counter()
+        self._lot_item_errors: Counter[str] = Counter()
 
     # requests --------------------------------------------------------------------------------
 
@@ -130,23 +147,73 @@ class MarketplaceState:
         with self._lock:
             return dict(self._requests)
 
+    def count_event(self, name: str) -> None:
+        """Count one event (``"throttled"``, ``"injectedFailures"``, ...)."""
+        with self._lock:
+            self._events[name] += 1
+
+    def events(self, name: str) -> int:
+        """How many times an event happened."""
+        with self._lock:
+            return self._events[name]
+
+    def counts(self) -> dict[str, Any]:
+        """Products held and every event and lot count, as ``GET /_sandbox/stats`` shows
+        them; ``duplicates`` (seller SKU -> product ids) lists SKUs listed more than once."""
+        with self._lock:
+            return {
+                "products": len(self._products),
+                "lots": self._events["lots"],
+                "lotItems": dict(self._lot_items),
+                "lotItemErrors": dict(self._lot_item_errors),
+                "duplicates": {sku: list(ids) for sku, ids in self._duplicates.items()},
+                **{
+                    name: self._events[name]
+                    for name in (
+                        "conflicts",
+                        "throttled",
+                        "injectedFailures",
+                        "lostAnswers",
+                        "refusedWhileDown",
+                    )
+                },
+            }
+
     # reads -----------------------------------------------------------------------------------
 
     def products(self) -> list[ListedProduct]:
         """Copies of every listed product, in the order they were created."""
         with self._lock:
-            return [copy.deepcopy(product) for product in self._products.values()]
+            return [_copy(product) for product in self._products.values()]
+
+    def product_count(self) -> int:
+        """How many products are listed."""
+        with self._lock:
+            return len(self._products)
 
     def get(self, product_id: str) -> ListedProduct:
         """A copy of a product; 404 ``MarketplaceError`` if there is none."""
         with self._lock:
-            return copy.deepcopy(self._get(product_id))
+            return _copy(self._get(product_id))
 
     def find(self, sku: str) -> ListedProduct | None:
-        """The product listed for a seller SKU id, or ``None``."""
+        """The (first) product listed for a seller SKU id, or ``None``."""
         with self._lock:
             product_id = self._by_sku.get(str(sku))
-            return copy.deepcopy(self._products[product_id]) if product_id else None
+            return _copy(self._products[product_id]) if product_id else None
+
+    def find_all(self, sku: str) -> list[ListedProduct]:
+        """Every product listed for a seller SKU id (more than one only if not unique)."""
+        with self._lock:
+            sku = str(sku).strip()
+            first = self._by_sku.get(sku)
+            ids = self._duplicates.get(sku) or ([first] if first else [])
+            return [_copy(self._products[product_id]) for product_id in ids]
+
+    def duplicates(self) -> dict[str, list[str]]:
+        """Seller SKUs listed more than once, with their product ids (empty when unique)."""
+        with self._lock:
+            return {sku: list(ids) for sku, ids in self._duplicates.items()}
 
     def lot(self, lot_id: str) -> dict[str, Any]:
         """A processed lot with its per-item results."""
@@ -190,7 +257,8 @@ class MarketplaceState:
         sku = str(body["sku"]).strip()
         with self._lock:
             existing = self._by_sku.get(sku)
-            if existing is not None:
+            if existing is not None and self.unique_skus:
+                self._events["conflicts"] += 1
                 raise MarketplaceError(
                     409,
                     [RuleError("product.exists", "sku", f"SKU {sku} is listed as {existing}")],
@@ -200,8 +268,11 @@ class MarketplaceState:
             product = ListedProduct(product_id, sku, "", "", "", "", "", [], {})
             self._fill(product, body)
             self._products[product_id] = product
-            self._by_sku[sku] = product_id
-            return copy.deepcopy(product)
+            if existing is None:
+                self._by_sku[sku] = product_id
+            else:
+                self._duplicates.setdefault(sku, [existing]).append(product_id)
+            return _copy(product)
 
     def update(self, product_id: str, body: Mapping[str, Any]) -> ListedProduct:
         """Replace a product's registration data (same rules as ``create``)."""
@@ -216,7 +287,7 @@ class MarketplaceState:
     def _touch(self, product: ListedProduct) -> ListedProduct:
         product.version += 1
         product.updated_at = _now()
-        return copy.deepcopy(product)
+        return _copy(product)
 
     def set_price(self, product_id: str, body: Mapping[str, Any]) -> ListedProduct:
         """``{"price", "listPrice"?}``; 422 with every problem."""
@@ -285,10 +356,14 @@ class MarketplaceState:
             results: list[dict[str, Any]] = []
             for index, item in enumerate(items):
                 sku = str(item.get("sku")) if isinstance(item, Mapping) else None
+                operation = item.get("operation") if isinstance(item, Mapping) else None
+                counted = operation if operation in LOT_OPERATIONS else "invalid"
+                self._lot_items[counted] += 1
                 try:
                     product = self._lot_item(item)
                     results.append({"index": index, "sku": sku, "status": "ok", "id": product.id})
                 except MarketplaceError as error:
+                    self._lot_item_errors[counted] += 1
                     results.append(
                         {
                             "index": index,
@@ -308,4 +383,5 @@ class MarketplaceState:
                 "results": results,
             }
             self._lots[lot_id] = lot
+            self._events["lots"] += 1
             return copy.deepcopy(lot)
