@@ -9,8 +9,10 @@ It builds nothing: it measures a store made by ``benchmarks/search.py`` (1,000,0
 One run creates a viewer key for the account, starts ``python -m sentoffers serve`` on the
 store (loopback only, background jobs off), signs in through the sign-in form like a
 browser and times, one request at a time after a warm-up, every page kind: the offer list
-(plain, per status tab, each filter, each sort, the deepest page, 100 rows), an offer, an
-offer's filtered interactions, an interaction, a log's evidence and a filtered CSV export.
+(plain, per status tab, each filter, each sort, the deepest page, 100 rows; the filters by
+open errors with few and with many matches, their status tabs and later pages), an offer,
+an offer's filtered interactions, an interaction, a log's evidence and a filtered CSV
+export. ``--pages origin errorCode`` times only the pages whose name holds one of the words.
 Each answer must be 200. It prints p50/p95/p99 per page and whether p95 is under the
 target (150 ms), then revokes the key.
 
@@ -76,6 +78,14 @@ def sample_paths(db: Database, account: str) -> dict[str, str]:
         ).first()
         if log is None:
             sys.exit("error: the store holds no log")
+        # The most common open error code: the error-code filter with many matches.
+        common = conn.execute(
+            select(error_occurrences.c.code)
+            .where(error_occurrences.c.account == account, error_occurrences.c.open.is_(True))
+            .group_by(error_occurrences.c.code)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).scalar_one_or_none()
         interaction_count = conn.execute(
             select(func.count()).where(
                 interactions.c.account == account,
@@ -83,13 +93,16 @@ def sample_paths(db: Database, account: str) -> dict[str, str]:
                 interactions.c.sku_id == log.sku_id,
             )
         ).scalar_one()
-    if error is None or named is None:
+    if error is None or named is None or common is None:
         sys.exit("error: the store lacks an open error or a named offer")
     word = max(re.findall(r"\w{4,}", named.name or "") or ["shoe"], key=len).lower()
     offer = f"/offers/{quote(error.feed_id, safe='')}/{quote(error.sku_id, safe='')}"
     with_logs = f"/offers/{quote(log.feed_id, safe='')}/{quote(log.sku_id, safe='')}"
     interaction = f"{with_logs}/interactions/{log.interaction_id}"
-    print(f"sample: feed {feed}, offer {offer}, {interaction_count} interaction(s) on {with_logs}")
+    print(
+        f"sample: feed {feed}, offer {offer}, {interaction_count} interaction(s) on {with_logs}, "
+        f"codes {error.code} and {common}"
+    )
     return {
         "list": "/offers",
         "list status=error": "/offers?status=error",
@@ -98,7 +111,16 @@ def sample_paths(db: Database, account: str) -> dict[str, str]:
         "list channel+q": f"/offers?channel={feed}&q={quote(word)}",
         "list q": f"/offers?q={quote(word)}",
         "list errorCode": f"/offers?errorCode={quote(error.code)}",
+        "list errorCode common": f"/offers?errorCode={quote(common)}",
         "list origin=price": "/offers?origin=price",
+        "list origin=catalog": "/offers?origin=catalog",
+        "list origin=price page 5": "/offers?origin=price&page=5",
+        "list origin=price sort name": "/offers?origin=price&sort=name:asc",
+        "list origin=price status=error": "/offers?origin=price&status=error",
+        "list origin=price status=synced": "/offers?origin=price&status=synced",
+        "list origin=price page 20": "/offers?origin=price&page=20",
+        "list origin=price channel": f"/offers?origin=price&channel={feed}",
+        "list origin=price brand": f"/offers?origin=price&brand={quote(named.brand or '')}",
         "list brand": f"/offers?brand={quote(named.brand or '')}",
         "list category": f"/offers?category={quote(named.category or '')}",
         "list sort name": "/offers?sort=name:asc",
@@ -157,10 +179,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--account", default="bench")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests per page first")
+    parser.add_argument(
+        "--pages", nargs="*", default=[], help="only pages whose name holds one of these words"
+    )
     args = parser.parse_args(argv)
 
     db = Database(create_db_engine(args.database_url))
     paths = sample_paths(db, args.account)
+    if args.pages:
+        paths = {name: path for name, path in paths.items() if any(w in name for w in args.pages)}
     key = create_key(db, Role.VIEWER, [args.account], label="benchmarks/ui_pages.py")
     over: list[str] = []
     try:

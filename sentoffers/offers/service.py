@@ -9,14 +9,22 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Select, and_, func, or_, select, true, tuple_
+from sqlalchemy import Connection, Select, func, select, tuple_
 
 from sentoffers.api.paging import Window, count_capped, order_by, paging, parse_each
-from sentoffers.domain.model import UNMAPPED_CODE, OfferStatus
 from sentoffers.domain.vocabulary import parse_origin, parse_result
 from sentoffers.errors import InvalidInput, NotFound, Problem
 from sentoffers.feeds.service import AccountFeeds, account_feeds
 from sentoffers.interactions.schemas import iso
+from sentoffers.offers.open_errors import (
+    STATUSES,
+    WALK_ROWS,
+    Walk,
+    open_error_filter,
+    page_with_open_errors,
+    total_of,
+    with_statuses,
+)
 from sentoffers.offers.schemas import (
     ChannelRef,
     InteractionSummary,
@@ -51,7 +59,6 @@ OFFER_SORTS = {
     "status": offers.c.status,
 }
 INTERACTION_SORTS = {"startDate": interactions.c.start_date, "result": interactions.c.result}
-STATUSES = [s.value for s in OfferStatus]
 
 
 def _statuses(values: Sequence[str]) -> list[str]:
@@ -82,65 +89,22 @@ def _visible(account: str, feeds_: AccountFeeds) -> Select[Any]:
     )
 
 
-def _with_open_errors(query: Select[Any], account: str, condition: Any) -> Select[Any]:
-    """Offers with an open error matching ``condition``, found from the errors' side.
-
-    The matching errors come through an index that holds (feed, SKU) and the offers are
-    looked up by key (a row-value IN, which both stores drive from the errors): asking
-    each offer whether it has such an error walks every offer.
-    """
-    matched = select(error_occurrences.c.feed_id, error_occurrences.c.sku_id).where(
-        error_occurrences.c.account == account,
-        error_occurrences.c.open == true(),
-        condition,
-    )
-    return query.where(tuple_(offers.c.feed_id, offers.c.sku_id).in_(matched))
-
-
-def _code_prefixes(codes: Sequence[str]) -> list[str]:
-    """The error-code ids an open error asked for by ``codes`` may be stored under: each
-    code and its shorter forms (``CTLG-006-001`` is stored as ``CTLG-006``), and NTMAP-001
-    for codes the list does not know."""
-    ids = {UNMAPPED_CODE}
-    for code in codes:
-        parts = code.split("-")
-        ids.update("-".join(parts[:cut]) for cut in range(1, len(parts) + 1))
-    return sorted(ids)
-
-
 def _filtered(
     query: Select[Any],
     *,
-    account: str,
     dialect: str,
     channels_: Sequence[str],
-    origins: Sequence[str],
-    codes: Sequence[str],
     brand: str | None,
     category: str | None,
     q: str | None,
 ) -> Select[Any]:
+    """``query`` narrowed by every filter but the open errors' and the status."""
     if channels_:
         query = query.where(offers.c.feed_id.in_(channels_))
     if brand:
         query = query.where(offers.c.brand == brand)
     if category:
         query = query.where(offers.c.category == category)
-    if origins:
-        query = _with_open_errors(query, account, error_occurrences.c.origin.in_(origins))
-    if codes:
-        upper = [c.upper() for c in codes]
-        query = _with_open_errors(
-            query,
-            account,
-            and_(
-                error_occurrences.c.error_code_id.in_(_code_prefixes(upper)),
-                or_(
-                    error_occurrences.c.error_code_id.in_(upper),
-                    func.upper(error_occurrences.c.code).in_(upper),
-                ),
-            ),
-        )
     if q:
         query = query.where(offer_text_matches(dialect, q, offers.c.search_text))
     return query
@@ -159,7 +123,15 @@ def list_offers(
     q: str | None = None,
     sort: str | None = None,
     win: Window,
+    count_cap: int | None = None,
+    walk_rows: int = WALK_ROWS,
 ) -> OfferPage:
+    """One page of the offers under the filters, with the offers per status.
+
+    Filtered by open errors, the counts stop at ``count_cap`` offers if given: past it they
+    are lower bounds, which ``paging.total_is_exact`` false says. ``walk_rows`` bounds the
+    walk that reads a page when many offers match (see ``sentoffers.offers.open_errors``).
+    """
     wanted_statuses = _statuses(statuses)
     wanted_origins = _origins(origins, "origin")
     ordering = order_by(sort, OFFER_SORTS, "updatedAt:desc", offers.c.sku_id)
@@ -169,37 +141,74 @@ def list_offers(
         shown = feeds_.among(channels_) if channels_ else []
         if channels_ and not shown:  # only unknown or deactivated channels asked for
             return OfferPage(items=[], paging=paging(0, True, win, 0), counts=StatusCounts())
-        base = _filtered(
+        listed = _filtered(
             _visible(account, feeds_),
-            account=account,
             dialect=db.engine.dialect.name,
             channels_=shown,
-            origins=wanted_origins,
-            codes=codes,
             brand=brand,
             category=category,
             q=q,
         )
-        page_query = base
-        if wanted_statuses:
-            page_query = page_query.where(offers.c.status.in_(wanted_statuses))
-        rows = conn.execute(page_query.order_by(*ordering).offset(win.start).limit(win.size)).all()
-        only_channels = not (wanted_origins or codes or brand or category or q)
-        counts = (
-            _counts_from_table(conn, account, shown or sorted(feeds_.channels))
-            if only_channels
-            else _counts_by_scan(conn, base)
-        )
-        if wanted_statuses:
-            total = sum(getattr(counts, s) for s in wanted_statuses)
+        errors = open_error_filter(account, feeds_, shown, wanted_origins, codes)
+        rows: Sequence[Any]
+        if errors:
+            in_order = _counts_from_table(conn, account, shown or sorted(feeds_.channels))
+            counts, total, exact, rows = page_with_open_errors(
+                conn,
+                listed,
+                errors,
+                statuses=wanted_statuses,
+                in_order=total_of(in_order, wanted_statuses),
+                brand=brand,
+                category=category,
+                walk=_walk(sort, ordering, shown, wanted_statuses),
+                ordering=ordering,
+                win=win,
+                count_cap=count_cap,
+                walk_rows=walk_rows,
+            )
         else:
-            total = counts.synced + counts.sending + counts.error + counts.unavailable
+            if brand or category or q:
+                counts = _counts_by_scan(conn, listed)
+            else:
+                counts = _counts_from_table(conn, account, shown or sorted(feeds_.channels))
+            total, exact = total_of(counts, wanted_statuses), True
+            page_query = with_statuses(listed, wanted_statuses).order_by(*ordering)
+            rows = conn.execute(page_query.offset(win.start).limit(win.size)).all()
         error_counts = _open_error_counts(conn, account, rows)
     items = [
         _summary(row._mapping, feeds_, error_counts.get((row.feed_id, row.sku_id), 0))
         for row in rows
     ]
-    return OfferPage(items=items, paging=paging(total, True, win, len(items)), counts=counts)
+    return OfferPage(items=items, paging=paging(total, exact, win, len(items)), counts=counts)
+
+
+# Sorts whose column leads an (account, column) index, the order a walk can follow.
+WALKABLE_SORTS = frozenset({"updatedAt", "name", "skuId"})
+
+
+def _walk(
+    sort: str | None,
+    ordering: list[Any],
+    channels_: Sequence[str],
+    statuses: Sequence[str],
+) -> Walk | None:
+    name, _, direction = (sort or "updatedAt:desc").strip().partition(":")
+    name = name.strip()
+    if name not in WALKABLE_SORTS:
+        return None
+    narrowing = []
+    if name == "updatedAt":  # indexed with one channel, one status or both
+        if len(channels_) == 1:
+            narrowing.append(offers.c.feed_id == channels_[0])
+        if len(statuses) == 1:
+            narrowing.append(offers.c.status == statuses[0])
+    return Walk(
+        column=OFFER_SORTS[name],
+        descending=direction.strip().lower() == "desc",
+        ordering=ordering,
+        narrowing=tuple(narrowing),
+    )
 
 
 def iter_offers(
@@ -228,19 +237,16 @@ def iter_offers(
     shown = feeds_.among(channels_) if channels_ else []
     if channels_ and not shown:
         return
-    base = _filtered(
+    listed = _filtered(
         _visible(account, feeds_),
-        account=account,
         dialect=db.engine.dialect.name,
         channels_=shown,
-        origins=wanted_origins,
-        codes=codes,
         brand=brand,
         category=category,
         q=q,
     )
-    if wanted_statuses:
-        base = base.where(offers.c.status.in_(wanted_statuses))
+    errors = open_error_filter(account, feeds_, shown, wanted_origins, codes)
+    base = errors.looked_up(with_statuses(listed, wanted_statuses))
     base = base.order_by(offers.c.feed_id, offers.c.sku_id).limit(chunk_size)
     after: tuple[str, str] | None = None
     while True:

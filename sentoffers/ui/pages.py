@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from sentoffers.api.paging import COUNT_CAP
 from sentoffers.error_codes import service as error_codes
 from sentoffers.errors import Gone, NotFound
 from sentoffers.feeds.service import list_feeds
@@ -36,6 +37,8 @@ router = APIRouter(include_in_schema=False)
 # What one page reads at most: a timeline's logs, an offer's status changes.
 MAX_TIMELINE_LOGS = 500
 MAX_STATUS_CHANGES = 50
+# The list filtered by open errors counts this many offers at most: past it, "10,000+".
+OFFER_COUNT_CAP = COUNT_CAP
 
 
 def _settings(request: Request) -> Settings:
@@ -59,7 +62,12 @@ def offer_list(request: Request, viewer: SignedIn) -> Response:
     filters = OfferFilters.parse(request.query_params)
     feeds = list_feeds(db, viewer.account)
     page = offers.list_offers(
-        db, viewer.account, sort=filters.sort, win=filters.window, **filters.service_filters()
+        db,
+        viewer.account,
+        sort=filters.sort,
+        win=filters.window,
+        count_cap=OFFER_COUNT_CAP,
+        **filters.service_filters(),
     )
     return render(
         request,
@@ -69,6 +77,8 @@ def offer_list(request: Request, viewer: SignedIn) -> Response:
             "page": page,
             "feeds": feeds,
             "tabs": _status_tabs(filters, page),
+            "counts_exact": page.paging.total_is_exact,
+            "count_cap": OFFER_COUNT_CAP,
             "paging": _offer_paging(filters, page),
             "sorts": OFFER_SORTS,
             "page_sizes": OFFER_PAGE_SIZES,
@@ -78,19 +88,25 @@ def offer_list(request: Request, viewer: SignedIn) -> Response:
 
 
 def _status_tabs(filters: OfferFilters, page: OfferPage) -> list[dict[str, Any]]:
-    counts = page.counts
+    """The tabs with their counts. Counts that stopped at the cap are lower bounds, shown
+    as "n+"; a status the counting never reached shows no number rather than a 0."""
+    exact = page.paging.total_is_exact
+    all_count = sum(getattr(page.counts, s) for s in OFFER_STATUSES)
     tabs = [
         {
             "label": "All",
-            "count": counts.synced + counts.sending + counts.error + counts.unavailable,
+            "count": all_count if exact else min(all_count, OFFER_COUNT_CAP),
             "status": "",
         }
     ]
     tabs += [
-        {"label": views.status_label(s), "count": getattr(counts, s), "status": s}
+        {"label": views.status_label(s), "count": getattr(page.counts, s), "status": s}
         for s in OFFER_STATUSES
     ]
     for tab in tabs:
+        tab["exact"] = exact
+        if not exact and not tab["count"]:
+            tab["count"] = None
         tab["current"] = tab["status"] == filters.status
         tab["url"] = "/offers?" + filters.query(status=tab["status"], page=1)
     return tabs
@@ -98,16 +114,21 @@ def _status_tabs(filters: OfferFilters, page: OfferPage) -> list[dict[str, Any]]
 
 def _offer_paging(filters: OfferFilters, page: OfferPage) -> dict[str, Any]:
     start = filters.window.start
-    total = page.paging.total
+    total, exact = page.paging.total, page.paging.total_is_exact
     shown = len(page.items)
-    has_next = start + shown < total and filters.page < filters.last_reachable_page
+    if not exact and shown < filters.size and (shown or not start):
+        total, exact = start + shown, True  # the list ended on this page: that is all
+    # An inexact total is a lower bound: a full page may have more after it.
+    more = start + shown < total or (not exact and shown == filters.size)
+    has_next = more and filters.page < filters.last_reachable_page
     return {
         "first": start + 1 if shown else 0,
         "last": start + shown,
-        "total": total,
+        "total": total if exact else max(total, start + shown),
+        "exact": exact,
         "previous": "/offers?" + filters.query(page=filters.page - 1) if filters.page > 1 else None,
         "next": "/offers?" + filters.query(page=filters.page + 1) if has_next else None,
-        "capped": start + shown < total and not has_next and shown > 0,
+        "capped": more and not has_next and shown > 0,
     }
 
 
