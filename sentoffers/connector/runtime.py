@@ -43,7 +43,7 @@ __all__ = ["Connector", "UnknownStore"]
 
 log = logging.getLogger("sentoffers.connector")
 
-MARKETPLACE_RETRIES = RetryPolicy(max_attempts=6, max_retry_after=10, total_timeout=60)
+MARKETPLACE_RETRIES = RetryPolicy(max_attempts=6, total_timeout=60)
 
 
 class UnknownStore(LookupError):
@@ -112,7 +112,13 @@ class Connector:
                 settings.marketplace_client_id,
                 settings.marketplace_client_secret,
                 sender=Sender(
-                    self._http[1], MARKETPLACE_RETRIES, pacer=self.pace, breaker=self.breaker
+                    self._http[1],
+                    replace(
+                        MARKETPLACE_RETRIES,
+                        max_retry_after=settings.marketplace_max_retry_after_seconds,
+                    ),
+                    pacer=self.pace,
+                    breaker=self.breaker,
                 ),
                 lot_size=settings.marketplace_lot_size,
             )

@@ -81,6 +81,9 @@ class ConnectorSettings(BaseSettings):
     marketplace_requests_per_second: float | None = Field(default=None, gt=0)
     # Items per lot (the marketplace's published maximum); unset: one call per SKU.
     marketplace_lot_size: int | None = Field(default=None, ge=1, le=1000)
+    # The longest Retry-After (429, 503) waited out within one call; a longer one ends the
+    # call unanswered, and the SKU is retried later (counted by the circuit breaker).
+    marketplace_max_retry_after_seconds: float = Field(default=10.0, ge=0)
     # The circuit breaker: opens after this many calls in a row go unanswered, for so long.
     breaker_failures: int = Field(default=5, ge=1)
     breaker_reset_seconds: float = Field(default=10.0, gt=0)
