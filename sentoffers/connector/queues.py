@@ -39,7 +39,7 @@ from huey.storage import SqliteStorage
 
 from sentoffers.connector.ledger import Claimed, Routed, WorkLedger
 
-__all__ = ["CONTEXTS", "QueueBackend", "QueueWorkers", "Settled", "queue_name"]
+__all__ = ["CONTEXTS", "QueueBackend", "QueueWorkers", "Settled", "every", "queue_name"]
 
 log = logging.getLogger("sentoffers.connector")
 
@@ -164,6 +164,16 @@ class Settled:
 Run = Callable[[Claimed], Awaitable[Settled]]
 
 
+async def every(seconds: float, action: Callable[[], Awaitable[object]]) -> None:
+    """Run ``action`` every ``seconds`` until cancelled; a failure is logged, not fatal."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await action()
+        except Exception:
+            log.exception("a periodic job of the connector failed: %s", action)
+
+
 class QueueWorkers:
     """Drains the queues of ``accounts`` on the running event loop.
 
@@ -213,9 +223,9 @@ class QueueWorkers:
                 for account in self.accounts:
                     for context in CONTEXTS:
                         group.create_task(self._pump(context, account))
-                group.create_task(self._every(0.25, self._move_due))
-                group.create_task(self._every(self.ledger.lease.total_seconds() / 3, self._renew))
-                group.create_task(self._every(self.recover_every, self._recover))
+                group.create_task(every(0.25, self._move_due))
+                group.create_task(every(self.ledger.lease.total_seconds() / 3, self._renew))
+                group.create_task(every(self.recover_every, self._recover))
         finally:
             for job in list(self._jobs):
                 job.cancel()
@@ -279,14 +289,6 @@ class QueueWorkers:
             log.warning("SKU %s of %s is a dead letter: %s", sku, account, settled.reason)
         else:
             self.backend.put(routed, settled.retry_in or 0.0)
-
-    async def _every(self, seconds: float, action: Callable[[], Awaitable[object]]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await action()
-            except Exception:
-                log.exception("a periodic job of the queues failed")
 
     async def _move_due(self) -> None:
         for account in self.accounts:

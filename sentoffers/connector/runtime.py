@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -32,7 +32,7 @@ from sentoffers.connector.marketplace import Marketplace
 from sentoffers.connector.marketplaces.sample import SampleMarketplaceAdapter
 from sentoffers.connector.model import Job, Notification, SkuRecord, SkuState, Store
 from sentoffers.connector.pipeline import Pipeline
-from sentoffers.connector.queues import QueueBackend, QueueWorkers, Settled
+from sentoffers.connector.queues import QueueBackend, QueueWorkers, Settled, every
 from sentoffers.connector.report import Reporter, ReportNotTaken
 from sentoffers.connector.settings import ConnectorSettings
 from sentoffers.connector.store import StateStore
@@ -76,7 +76,9 @@ class Connector:
         self.queues = QueueBackend(settings.resolved_queue_url())
         shared = None if self.queues.embedded else self.queues.url
         timeout = httpx.Timeout(settings.timeout_seconds, connect=5.0)
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+        # As many kept alive as may be open: 64 workers at once would otherwise close and
+        # reopen connections past the kept ones on every round of calls.
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
         self.requests: dict[str, dict[str, int]] = {}
         self._http = [
             httpx.AsyncClient(
@@ -185,7 +187,7 @@ class Connector:
             self._tasks = [
                 asyncio.create_task(self.workers.serve()),
                 asyncio.create_task(
-                    self._every(self.settings.sweep_interval_seconds, self.sweep_inventory)
+                    every(self.settings.sweep_interval_seconds, self.sweep_inventory)
                 ),
             ]
 
@@ -206,14 +208,6 @@ class Connector:
         for http in self._http:
             await http.aclose()
         self.states.close()
-
-    async def _every(self, seconds: float, action: Callable[[], Awaitable[object]]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await action()
-            except Exception:
-                log.exception("a periodic job of the connector failed")
 
     # Work --------------------------------------------------------------------------------------
 
