@@ -118,6 +118,7 @@ def sample_paths(db: Database, account: str) -> dict[str, str]:
         "list origin=price sort name": "/offers?origin=price&sort=name:asc",
         "list origin=price status=error": "/offers?origin=price&status=error",
         "list origin=price status=synced": "/offers?origin=price&status=synced",
+        "list origin=price status=unavailable": "/offers?origin=price&status=unavailable",
         "list origin=price page 20": "/offers?origin=price&page=20",
         "list origin=price channel": f"/offers?origin=price&channel={feed}",
         "list origin=price brand": f"/offers?origin=price&brand={quote(named.brand or '')}",

@@ -49,6 +49,14 @@ class OfferStatus(enum.StrEnum):
     UNAVAILABLE = "unavailable"
 
 
+# The statuses an offer with an open error can have. A failure log opens errors and puts
+# the offer in Error at once, and a close makes it Synced only when no open error is left:
+# a Synced offer never has one (the rules' property test checks it on random histories).
+STATUSES_WITH_OPEN_ERRORS = frozenset(
+    {OfferStatus.SENDING, OfferStatus.ERROR, OfferStatus.UNAVAILABLE}
+)
+
+
 class DataStatus(enum.StrEnum):
     """The offer status a connector reports in a log's ``data.status``."""
 

@@ -19,7 +19,8 @@ it examines at most ``walk_rows`` offers, cut at the sort value that many offers
 from the sort's own index). A page it cannot fill within that bound is read from the
 errors' side instead, so a wrong guess costs time, never a wrong page. And when a brand or
 a category holds fewer offers than there are matching errors, its offers are the side to
-start from, each probed."""
+start from, each probed. A Synced offer has no open error (``STATUSES_WITH_OPEN_ERRORS``):
+its tab is empty without a search."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ from sqlalchemy import (
 )
 
 from sentoffers.api.paging import Window
-from sentoffers.domain.model import UNMAPPED_CODE, OfferStatus
+from sentoffers.domain.model import STATUSES_WITH_OPEN_ERRORS, UNMAPPED_CODE, OfferStatus
 from sentoffers.feeds.service import AccountFeeds
 from sentoffers.offers.schemas import StatusCounts
 from sentoffers.store.tables import error_occurrences, offers
@@ -162,13 +163,16 @@ def worth_walking(
 
     ``matches`` of the ``offers_in_order`` offers match (at least, if not ``exact``); spread
     evenly, the page's last row lies about (start + size) * offers / matches offers in.
-    A lower bound makes that a guess on the far side, and the lookups at least as many as
-    the bound: a walk within ``walk_rows`` is worth the try.
+    A lower bound (counting stopped at a cap) leaves the depth unknown, but the lookups at
+    least as many as the bound: a walk, which gives up after ``walk_rows`` probes, is worth
+    the try.
     """
     if matches <= 0:
         return False
+    if not exact:
+        return True
     expected = (win.start + win.size) * offers_in_order / matches
-    return expected <= (min(matches, walk_rows) if exact else walk_rows)
+    return expected <= min(matches, walk_rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +266,8 @@ def page_with_open_errors(
     )
     narrowed = errors.probed if from_offers else errors.looked_up
     counts, exact = _counts(conn, narrowed(listed), count_cap)
+    if statuses and not STATUSES_WITH_OPEN_ERRORS.intersection(statuses):
+        return counts, 0, True, []  # a Synced offer has no open error, by rule
     total = total_of(counts, statuses)
     if not exact and count_cap is not None:
         total = min(total, count_cap)
