@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from alembic import command
+from alembic import command, op
 from alembic.config import Config
 from sqlalchemy import Engine
 
@@ -43,3 +43,18 @@ def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> 
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         step(config, revision)
+
+
+def refresh_sqlite_statistics() -> None:
+    """A SQLite store that has statistics (``ANALYZE`` was run on it) needs them for the new
+    indexes too: without, the planner takes an index it knows nothing of for a good one
+    (the offer list by last update went from 2 ms to 2 s on 1M offers)."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    has_statistics = bind.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+    ).first()
+    if has_statistics:
+        op.execute("ANALYZE offers")
+        op.execute("ANALYZE error_occurrences")

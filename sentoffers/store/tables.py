@@ -141,6 +141,9 @@ offers = Table(
     # (pg_trgm on PostgreSQL, an FTS5 trigram table on SQLite: see migration 0003).
     Column("search_text", Text, Computed(SEARCH_TEXT_SQL)),
     Index("ix_offers_account_status", "account", "status", "updated_at"),
+    # The status beside the key: offers looked up by key (from their open errors) are
+    # checked for their status from the index alone.
+    Index("ix_offers_key_status", "account", "feed_id", "sku_id", "status"),
     Index("ix_offers_account_feed_status", "account", "feed_id", "status", "updated_at"),
     Index("ix_offers_account_updated", "account", "updated_at"),
     Index("ix_offers_account_feed_updated", "account", "feed_id", "updated_at"),

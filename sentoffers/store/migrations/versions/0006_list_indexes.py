@@ -8,6 +8,8 @@ Revises: 0005
 
 from alembic import op
 
+from sentoffers.store.migrations import refresh_sqlite_statistics
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -31,22 +33,7 @@ def upgrade() -> None:
         "error_occurrences",
         ["account", "origin", "open", "feed_id", "sku_id"],
     )
-    _refresh_sqlite_statistics()
-
-
-def _refresh_sqlite_statistics() -> None:
-    """A SQLite store that has statistics (``ANALYZE`` was run on it) needs them for the new
-    indexes too: without, the planner takes an index it knows nothing of for a good one
-    (the offer list by last update went from 2 ms to 2 s on 1M offers)."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        return
-    has_statistics = bind.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
-    ).first()
-    if has_statistics:
-        op.execute("ANALYZE offers")
-        op.execute("ANALYZE error_occurrences")
+    refresh_sqlite_statistics()
 
 
 def downgrade() -> None:
