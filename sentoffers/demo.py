@@ -114,13 +114,7 @@ class Service:
         raise RuntimeError(f"the service did not start within {timeout:.0f} s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        end_process(self.process)
         self._log.close()
 
 
@@ -258,3 +252,14 @@ def run_demo(options: DemoOptions, echo: Callable[[str], None] = print) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0
+
+
+def end_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Ask a child process to stop (SIGTERM), then make it (SIGKILL) after ``timeout``."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)

@@ -18,6 +18,8 @@ from typing import Self
 
 import redis
 
+from sentoffers.demo import end_process
+
 START_TIMEOUT_S = 10.0
 
 
@@ -64,13 +66,7 @@ class RedisServer:
         client.close()
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end_process(self.process)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> Self:
