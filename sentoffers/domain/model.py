@@ -200,4 +200,6 @@ class Offer:
     category: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # When the offer entered its current status: how long it has been Sending or in Error.
+    status_since: datetime | None = None
     last_interaction_id: str | None = None

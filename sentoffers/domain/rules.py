@@ -32,6 +32,7 @@ from sentoffers.errors import Conflict
 
 UNAVAILABLE_DATA = frozenset({DataStatus.UNAVAILABLE, DataStatus.DISABLED})
 DEFAULT_IDLE_TIMEOUT = timedelta(hours=24)
+DEFAULT_STUCK_AFTER = timedelta(minutes=30)
 
 
 @dataclass(slots=True)
@@ -88,6 +89,7 @@ def _change_status(
         StatusChange(offer.status, to_status, interaction.id, log_id, reason, now)
     )
     offer.status = to_status
+    offer.status_since = now
 
 
 def create_offer(interaction: Interaction, now: datetime) -> tuple[Offer, Effects]:
@@ -98,6 +100,7 @@ def create_offer(interaction: Interaction, now: datetime) -> tuple[Offer, Effect
         status=OfferStatus.SENDING,
         created_at=now,
         updated_at=now,
+        status_since=now,
         last_interaction_id=interaction.id,
     )
     effects = Effects()
@@ -162,6 +165,16 @@ def append_log(offer: Offer, interaction: Interaction, log: Log, now: datetime) 
     _apply_data(offer, log.data, OFFER_METADATA_FIELDS)
     if log.type != LogType.FAILURE:
         _apply_data(offer, log.data, OFFER_VALUE_FIELDS)
+        if log.data.status == DataStatus.SENDING and offer.status != OfferStatus.ERROR:
+            _change_status(
+                offer,
+                OfferStatus.SENDING,
+                interaction=interaction,
+                log_id=log.id,
+                reason=f"{interaction.origin.value} log stated the offer is sending",
+                now=now,
+                effects=effects,
+            )
         return effects
 
     interaction.has_failure = True
@@ -244,11 +257,17 @@ def is_closable_by(error: ErrorOccurrence, interaction: Interaction) -> bool:
 def close_interaction(offer: Offer, interaction: Interaction, now: datetime) -> Effects:
     """Close an interaction, fix its result and derive the offer's status from it.
 
-    - success closes the open errors closable by the interaction's origin; the offer is then
-      Unavailable if the interaction's data said unavailable or disabled, else Synced if no
-      error is left open, else Error;
-    - notification makes the offer Unavailable if the data said so, and changes nothing else;
+    The status the interaction's logs last stated (``data.status``) decides first, whatever
+    the result: ``unavailable``/``disabled`` makes the offer Unavailable; ``synced`` makes
+    it Synced if no error is left open, else Error. Otherwise the result decides:
+
+    - success makes the offer Synced if no error is left open, else Error;
+    - notification changes nothing;
     - failure leaves the offer in Error.
+
+    A success, or a notification stating ``synced``, first closes the open errors
+    closable by the interaction's origin: the connector says the channel now holds what it
+    sent (see ``stated_close_status``).
     """
     ensure_open(interaction)
     effects = Effects()
@@ -256,11 +275,11 @@ def close_interaction(offer: Offer, interaction: Interaction, now: datetime) -> 
     interaction.result = interaction_result_on_close(interaction)
     interaction.closed_at = now
     offer.updated_at = now
-    unavailable = interaction.data.status in UNAVAILABLE_DATA
-    cause = interaction.last_log_id
+    stated = interaction.data.status
     origin = interaction.origin.value
+    word = interaction.result.value
 
-    if interaction.result == Result.SUCCESS:
+    if closes_errors(interaction.result, stated):
         still_open: list[ErrorOccurrence] = []
         for error in offer.open_errors:
             if is_closable_by(error, interaction):
@@ -271,47 +290,75 @@ def close_interaction(offer: Offer, interaction: Interaction, now: datetime) -> 
             else:
                 still_open.append(error)
         offer.open_errors = still_open
-        if unavailable:
-            target, reason = (
-                OfferStatus.UNAVAILABLE,
-                f"{origin} success said the offer is unavailable",
-            )
-        elif not still_open:
-            target, reason = OfferStatus.SYNCED, f"{origin} success left no open error"
-        else:
-            target = OfferStatus.ERROR
-            reason = f"{origin} success left {len(still_open)} error(s) open"
-        _change_status(
-            offer,
-            target,
-            interaction=interaction,
-            log_id=cause,
-            reason=reason,
-            now=now,
-            effects=effects,
+
+    left = len(offer.open_errors)
+    target = status_on_close(interaction.result, stated, left)
+    if target is None:
+        return effects
+    if stated in UNAVAILABLE_DATA:
+        reason = f"{origin} {word} said the offer is {stated.value}"
+    elif stated == DataStatus.SYNCED:
+        reason = f"{origin} {word} stated the offer synchronized" + (
+            f" but {left} error(s) are still open" if left else ""
         )
-    elif interaction.result == Result.NOTIFICATION:
-        if unavailable:
-            _change_status(
-                offer,
-                OfferStatus.UNAVAILABLE,
-                interaction=interaction,
-                log_id=cause,
-                reason=f"{origin} notification said the offer is unavailable",
-                now=now,
-                effects=effects,
-            )
+    elif interaction.result == Result.SUCCESS:
+        reason = f"{origin} success left " + (f"{left} error(s) open" if left else "no open error")
     else:
-        _change_status(
-            offer,
-            OfferStatus.ERROR,
-            interaction=interaction,
-            log_id=cause,
-            reason=f"{origin} interaction closed with failure",
-            now=now,
-            effects=effects,
-        )
+        reason = f"{origin} interaction closed with failure"
+    _change_status(
+        offer,
+        target,
+        interaction=interaction,
+        log_id=interaction.last_log_id,
+        reason=reason,
+        now=now,
+        effects=effects,
+    )
     return effects
+
+
+def closes_errors(result: Result, stated: DataStatus | None) -> bool:
+    """A close clears the errors its origin may close when it succeeded, or when its logs
+    stated the offer synchronized without a failure (the SDK document's price and inventory
+    flows report only ``Info`` logs with ``Status = "Synchronized"``)."""
+    return result == Result.SUCCESS or (
+        result == Result.NOTIFICATION and stated == DataStatus.SYNCED
+    )
+
+
+def status_on_close(
+    result: Result, stated: DataStatus | None, open_errors_left: int
+) -> OfferStatus | None:
+    """The offer's status once an interaction closes, or None to leave it as it is.
+
+    The connector's stated status wins over the result: Unavailable when it said
+    unavailable or disabled; Synced when it said synchronized and no error is left open,
+    else Error (a Synced offer never has an open error). With no such statement, a success
+    gives Synced or Error the same way, a failure Error, a notification no change.
+    """
+    if stated in UNAVAILABLE_DATA:
+        return OfferStatus.UNAVAILABLE
+    if stated == DataStatus.SYNCED or result == Result.SUCCESS:
+        return OfferStatus.ERROR if open_errors_left else OfferStatus.SYNCED
+    if result == Result.FAILURE:
+        return OfferStatus.ERROR
+    return None
+
+
+def stuck_cutoff(now: datetime, stuck_after: timedelta) -> datetime:
+    """Offers in Sending since before this instant are stuck (see ``is_stuck``)."""
+    return now - stuck_after
+
+
+def is_stuck(status: OfferStatus, status_since: datetime | None, cutoff: datetime) -> bool:
+    """An offer is stuck when it has been in Sending since before ``cutoff``, that is for
+    longer than the stuck time (``stuck_cutoff``).
+
+    Reports that never conclude (only information or warning logs, an ongoing interaction
+    for a new SKU, a connector that died mid-flow) leave an offer in Sending; past that
+    time the seller is told so rather than left to wonder.
+    """
+    return status == OfferStatus.SENDING and status_since is not None and status_since < cutoff
 
 
 def is_idle(interaction: Interaction, now: datetime, idle_timeout: timedelta) -> bool:

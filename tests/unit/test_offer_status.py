@@ -474,10 +474,8 @@ def test_notification_close_closes_no_error() -> None:
 
 
 @pytest.mark.parametrize("status", list(OfferStatus))
-@pytest.mark.parametrize(
-    "data_status", [None, DataStatus.SYNCED, DataStatus.SENDING, DataStatus.ERROR]
-)
-def test_notification_close_without_unavailable_data_changes_no_status(
+@pytest.mark.parametrize("data_status", [None, DataStatus.ERROR])
+def test_notification_close_stating_no_status_changes_no_status(
     status: OfferStatus, data_status: DataStatus | None
 ) -> None:
     offer = make_offer(status)
