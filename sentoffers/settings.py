@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     batch_max_items: int = Field(default=1000, gt=0)
     idle_timeout_hours: float = Field(default=24.0, gt=0)
     idle_sweep_seconds: float = Field(default=300.0, gt=0)
+    # An offer in Sending for longer than this is stuck: flagged, counted and filterable.
+    stuck_after_seconds: float = Field(default=1800.0, gt=0)
     retention_days: float = Field(default=10.0, gt=0)
     purge_every_seconds: float = Field(default=3600.0, gt=0)
     purge_chunk_rows: int = Field(default=5000, gt=0)
@@ -63,6 +65,10 @@ class Settings(BaseSettings):
     @property
     def idle_timeout(self) -> timedelta:
         return timedelta(hours=self.idle_timeout_hours)
+
+    @property
+    def stuck_after(self) -> timedelta:
+        return timedelta(seconds=self.stuck_after_seconds)
 
     @property
     def retention(self) -> timedelta:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +34,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    case,
     exists,
     func,
     literal,
@@ -228,6 +230,15 @@ def walked_page(
     return None  # the page may go on past the bound
 
 
+def stuck_condition(cutoff: datetime) -> ColumnElement[bool]:
+    """Offers in Sending since before ``cutoff`` (``sentoffers.domain.rules.is_stuck``)."""
+    return and_(
+        offers.c.status == OfferStatus.SENDING.value,
+        offers.c.status_since.is_not(None),
+        offers.c.status_since < cutoff,
+    )
+
+
 def with_statuses(query: Select[Any], statuses: Sequence[str]) -> Select[Any]:
     return query.where(offers.c.status.in_(statuses)) if statuses else query
 
@@ -250,6 +261,7 @@ def page_with_open_errors(
     ordering: list[ColumnElement[Any]],
     win: Window,
     count_cap: int | None,
+    stuck_cutoff: datetime,
     walk_rows: int = WALK_ROWS,
 ) -> tuple[StatusCounts, int, bool, Sequence[Any]]:
     """The offers ``listed`` that match ``errors``: their counts per status (ignoring
@@ -265,7 +277,7 @@ def page_with_open_errors(
         conn, errors, brand, category
     )
     narrowed = errors.probed if from_offers else errors.looked_up
-    counts, exact = _counts(conn, narrowed(listed), count_cap)
+    counts, exact = counts_of(conn, narrowed(listed), count_cap, stuck_cutoff)
     if statuses and not STATUSES_WITH_OPEN_ERRORS.intersection(statuses):
         return counts, 0, True, []  # a Synced offer has no open error, by rule
     total = total_of(counts, statuses)
@@ -305,18 +317,23 @@ def _fewer_offers_than_errors(
     return bool(found < cap and found < errors.errors_at_most(conn, found + 1))
 
 
-def _counts(conn: Connection, matched: Select[Any], cap: int | None) -> tuple[StatusCounts, bool]:
-    """Offers per status among ``matched``, and whether the counts are exact: with a
-    ``cap``, counting stops past that many offers in all, each count then a lower bound
-    (at most ``cap``) of its status's."""
-    limited = matched.with_only_columns(offers.c.status).order_by(None)
+def counts_of(
+    conn: Connection, matched: Select[Any], cap: int | None, stuck_cutoff: datetime
+) -> tuple[StatusCounts, bool]:
+    """Offers per status among ``matched``, the stuck ones among them, and whether the
+    counts are exact: with a ``cap``, counting stops past that many offers in all, each
+    count then a lower bound (at most ``cap``) of its status's."""
+    stuck = case((stuck_condition(stuck_cutoff), 1), else_=0).label("stuck")
+    limited = matched.with_only_columns(offers.c.status, stuck).order_by(None)
     if cap is not None:
         limited = limited.limit(cap + 1)
     each = limited.subquery()
-    found = {
-        status: int(n)
-        for status, n in conn.execute(select(each.c.status, func.count()).group_by(each.c.status))
-    }
-    if cap is None or sum(found.values()) <= cap:
+    found: dict[str, int] = {}
+    for status, n, stuck_n in conn.execute(
+        select(each.c.status, func.count(), func.sum(each.c.stuck)).group_by(each.c.status)
+    ):
+        found[status] = int(n)
+        found["stuck"] = found.get("stuck", 0) + int(stuck_n or 0)
+    if cap is None or sum(n for s, n in found.items() if s != "stuck") <= cap:
         return StatusCounts(**found), True
     return StatusCounts(**{status: min(n, cap) for status, n in found.items()}), False

@@ -40,11 +40,20 @@ def list_offers(
     q: Annotated[
         str | None, Query(max_length=200, description="SKU id, channel id, offer id or name")
     ] = None,
+    stuck: Annotated[
+        bool | None,
+        Query(
+            description="true: only the offers in Sending for longer than the stuck time "
+            "(longest stuck first unless sorted otherwise); false: only the others."
+        ),
+    ] = None,
     sort: SortParam = None,
     from_: FromParam = None,
     to: ToParam = None,
 ) -> OfferPage:
-    """Offers of the account's active feeds. Sorts: updatedAt, createdAt, skuId, name, status."""
+    """Offers of the account's active feeds, with counts per status and of stuck offers.
+    Sorts: updatedAt, createdAt, skuId, name, status, statusSince."""
+    settings = request.app.state.settings
     return service.list_offers(
         request.app.state.db,
         tenant.account,
@@ -55,8 +64,10 @@ def list_offers(
         brand=brand or None,
         category=category or None,
         q=(q or "").strip() or None,
+        stuck=stuck,
         sort=sort,
         win=window(from_, to),
+        stuck_after=settings.stuck_after,
     )
 
 
@@ -66,7 +77,13 @@ def list_offers(
     summary="One offer: status, open errors, why, recent interactions",
 )
 def get_offer(feed_id: FeedId, sku_id: SkuId, tenant: ReadTenant, request: Request) -> OfferDetails:
-    return service.get_offer(request.app.state.db, tenant.account, feed_id, sku_id)
+    return service.get_offer(
+        request.app.state.db,
+        tenant.account,
+        feed_id,
+        sku_id,
+        stuck_after=request.app.state.settings.stuck_after,
+    )
 
 
 @router.get(

@@ -29,6 +29,14 @@ class OfferSummary(ReadModel):
     open_error_count: int = 0
     created_at: str
     updated_at: str
+    status_since: str | None = Field(default=None, description="When the offer entered its status")
+    sending_since: str | None = Field(
+        default=None, description="When the offer entered Sending, while it is in Sending"
+    )
+    stuck: bool = Field(
+        default=False,
+        description="In Sending for longer than the stuck time (SENTOFFERS_STUCK_AFTER_SECONDS)",
+    )
 
 
 class StatusCounts(ReadModel):
@@ -36,6 +44,7 @@ class StatusCounts(ReadModel):
     sending: int = 0
     error: int = 0
     unavailable: int = 0
+    stuck: int = Field(default=0, description="Offers in Sending for longer than the stuck time")
 
 
 class OfferPage(ReadModel):
@@ -95,7 +104,20 @@ class InteractionSummaryPage(ReadModel):
     paging: Paging
 
 
+class LastReport(ReadModel):
+    """The last thing the connector reported on the offer."""
+
+    interaction_id: str
+    origin: str
+    interaction_state: str
+    log_id: str | None = None
+    type: str | None = None
+    description: str | None = None
+    date: str
+
+
 class OfferDetails(OfferSummary):
+    last_report: LastReport | None = None
     open_errors: list[OpenError]
     status_history: list[StatusChangeRead]
     interactions: list[InteractionSummary]

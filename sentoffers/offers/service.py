@@ -6,12 +6,15 @@ Only offers of active feeds are ever shown: a deactivated feed's data is hidden,
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Select, func, select, tuple_
+from sqlalchemy import Connection, Select, func, not_, or_, select, tuple_
 
 from sentoffers.api.paging import Window, count_capped, order_by, paging, parse_each
+from sentoffers.domain.model import OfferStatus
+from sentoffers.domain.rules import DEFAULT_STUCK_AFTER, is_stuck, stuck_cutoff
 from sentoffers.domain.vocabulary import parse_origin, parse_result
 from sentoffers.errors import InvalidInput, NotFound, Problem
 from sentoffers.feeds.service import AccountFeeds, account_feeds
@@ -20,8 +23,10 @@ from sentoffers.offers.open_errors import (
     STATUSES,
     WALK_ROWS,
     Walk,
+    counts_of,
     open_error_filter,
     page_with_open_errors,
+    stuck_condition,
     total_of,
     with_statuses,
 )
@@ -29,6 +34,7 @@ from sentoffers.offers.schemas import (
     ChannelRef,
     InteractionSummary,
     InteractionSummaryPage,
+    LastReport,
     NewValue,
     OfferDetails,
     OfferPage,
@@ -45,6 +51,7 @@ from sentoffers.store.tables import (
     error_codes,
     error_occurrences,
     interactions,
+    logs,
     offer_status_counts,
     offer_status_history,
     offers,
@@ -57,7 +64,10 @@ OFFER_SORTS = {
     "skuId": offers.c.sku_id,
     "name": offers.c.name,
     "status": offers.c.status,
+    "statusSince": offers.c.status_since,
 }
+# Stuck offers come longest stuck first unless another order is asked for.
+STUCK_SORT = "statusSince:asc"
 INTERACTION_SORTS = {"startDate": interactions.c.start_date, "result": interactions.c.result}
 
 
@@ -121,20 +131,28 @@ def list_offers(
     brand: str | None = None,
     category: str | None = None,
     q: str | None = None,
+    stuck: bool | None = None,
     sort: str | None = None,
     win: Window,
     count_cap: int | None = None,
     walk_rows: int = WALK_ROWS,
+    now: datetime | None = None,
+    stuck_after: timedelta = DEFAULT_STUCK_AFTER,
 ) -> OfferPage:
     """One page of the offers under the filters, with the offers per status.
 
-    Filtered by open errors, the counts stop at ``count_cap`` offers if given: past it they
-    are lower bounds, which ``paging.total_is_exact`` false says. ``walk_rows`` bounds the
-    walk that reads a page when many offers match (see ``sentoffers.offers.open_errors``).
+    ``stuck`` True lists only the offers in Sending for longer than ``stuck_after``
+    (longest stuck first by default), False only the others. Filtered by open errors, the
+    counts stop at ``count_cap`` offers if given: past it they are lower bounds, which
+    ``paging.total_is_exact`` false says. ``walk_rows`` bounds the walk that reads a page
+    when many offers match (see ``sentoffers.offers.open_errors``).
     """
     wanted_statuses = _statuses(statuses)
     wanted_origins = _origins(origins, "origin")
+    if stuck and sort is None:
+        sort = STUCK_SORT
     ordering = order_by(sort, OFFER_SORTS, "updatedAt:desc", offers.c.sku_id)
+    cutoff = stuck_cutoff(now or datetime.now(UTC), stuck_after)
     with db.unit_of_work(write=False) as uow:
         conn = uow.conn
         feeds_ = account_feeds(conn, account)
@@ -149,6 +167,9 @@ def list_offers(
             category=category,
             q=q,
         )
+        if stuck is not None:
+            condition = stuck_condition(cutoff)
+            listed = listed.where(condition if stuck else not_(condition))
         errors = open_error_filter(account, feeds_, shown, wanted_origins, codes)
         rows: Sequence[Any]
         if errors:
@@ -157,6 +178,7 @@ def list_offers(
                 conn,
                 listed,
                 errors,
+                stuck_cutoff=cutoff,
                 statuses=wanted_statuses,
                 in_order=total_of(in_order, wanted_statuses),
                 brand=brand,
@@ -169,18 +191,46 @@ def list_offers(
             )
         else:
             if brand or category or q:
-                counts = _counts_by_scan(conn, listed)
+                counts, _ = counts_of(conn, listed, None, cutoff)
             else:
                 counts = _counts_from_table(conn, account, shown or sorted(feeds_.channels))
+                counts = _with_stuck(conn, _visible(account, feeds_), shown, counts, cutoff, stuck)
             total, exact = total_of(counts, wanted_statuses), True
             page_query = with_statuses(listed, wanted_statuses).order_by(*ordering)
             rows = conn.execute(page_query.offset(win.start).limit(win.size)).all()
         error_counts = _open_error_counts(conn, account, rows)
     items = [
-        _summary(row._mapping, feeds_, error_counts.get((row.feed_id, row.sku_id), 0))
+        _summary(row._mapping, feeds_, error_counts.get((row.feed_id, row.sku_id), 0), cutoff)
         for row in rows
     ]
     return OfferPage(items=items, paging=paging(total, exact, win, len(items)), counts=counts)
+
+
+def _with_stuck(
+    conn: Connection,
+    visible: Select[Any],
+    channels_: Sequence[str],
+    counts: StatusCounts,
+    cutoff: datetime,
+    stuck: bool | None,
+) -> StatusCounts:
+    """The counts kept per status, with the stuck offers among those in Sending.
+
+    Stuck offers are the Sending ones less those that entered Sending since the cutoff: a
+    short range of an index (offers move on within minutes), however many are stuck.
+    Filtered to the stuck offers (or to the others), the counts say so."""
+    recent = visible.with_only_columns(func.count()).where(
+        offers.c.status == OfferStatus.SENDING.value,
+        or_(offers.c.status_since >= cutoff, offers.c.status_since.is_(None)),
+    )
+    if channels_:
+        recent = recent.where(offers.c.feed_id.in_(channels_))
+    stuck_count = max(0, counts.sending - int(conn.execute(recent).scalar_one()))
+    if stuck:
+        return StatusCounts(sending=stuck_count, stuck=stuck_count)
+    if stuck is False:
+        return counts.model_copy(update={"sending": counts.sending - stuck_count, "stuck": 0})
+    return counts.model_copy(update={"stuck": stuck_count})
 
 
 # Sorts whose column leads an (account, column) index, the order a walk can follow.
@@ -222,7 +272,10 @@ def iter_offers(
     brand: str | None = None,
     category: str | None = None,
     q: str | None = None,
+    stuck: bool | None = None,
     chunk_size: int = 1000,
+    now: datetime | None = None,
+    stuck_after: timedelta = DEFAULT_STUCK_AFTER,
 ) -> Iterator[list[OfferSummary]]:
     """Every offer ``list_offers`` would list under the same filters, in chunks.
 
@@ -245,6 +298,10 @@ def iter_offers(
         category=category,
         q=q,
     )
+    cutoff = stuck_cutoff(now or datetime.now(UTC), stuck_after)
+    if stuck is not None:
+        condition = stuck_condition(cutoff)
+        listed = listed.where(condition if stuck else not_(condition))
     errors = open_error_filter(account, feeds_, shown, wanted_origins, codes)
     base = errors.looked_up(with_statuses(listed, wanted_statuses))
     base = base.order_by(offers.c.feed_id, offers.c.sku_id).limit(chunk_size)
@@ -259,7 +316,7 @@ def iter_offers(
         if not rows:
             return
         yield [
-            _summary(row._mapping, feeds_, error_counts.get((row.feed_id, row.sku_id), 0))
+            _summary(row._mapping, feeds_, error_counts.get((row.feed_id, row.sku_id), 0), cutoff)
             for row in rows
         ]
         if len(rows) < chunk_size:
@@ -281,12 +338,6 @@ def _counts_from_table(conn: Connection, account: str, feed_ids: Sequence[str]) 
     return StatusCounts(**{status: int(n or 0) for status, n in conn.execute(query)})
 
 
-def _counts_by_scan(conn: Connection, base: Select[Any]) -> StatusCounts:
-    filtered = base.with_only_columns(offers.c.status).subquery()
-    rows = conn.execute(select(filtered.c.status, func.count()).group_by(filtered.c.status))
-    return StatusCounts(**{status: int(n) for status, n in rows})
-
-
 def _open_error_counts(
     conn: Connection, account: str, rows: Sequence[Any]
 ) -> dict[tuple[str, str], int]:
@@ -306,8 +357,9 @@ def _open_error_counts(
     return {(f, s): int(n) for f, s, n in result if (f, s) in keys}
 
 
-def _summary(m: Any, feeds_: AccountFeeds, open_error_count: int) -> OfferSummary:
+def _summary(m: Any, feeds_: AccountFeeds, open_error_count: int, cutoff: datetime) -> OfferSummary:
     name, logo = feeds_.channels[m["feed_id"]]
+    status, since = OfferStatus(m["status"]), m["status_since"]
     return OfferSummary(
         feed_id=m["feed_id"],
         sku_id=m["sku_id"],
@@ -326,6 +378,9 @@ def _summary(m: Any, feeds_: AccountFeeds, open_error_count: int) -> OfferSummar
         open_error_count=open_error_count,
         created_at=iso(m["created_at"]) or "",
         updated_at=iso(m["updated_at"]) or "",
+        status_since=iso(since),
+        sending_since=iso(since) if status == OfferStatus.SENDING else None,
+        stuck=is_stuck(status, since, cutoff),
     )
 
 
@@ -340,9 +395,18 @@ def fill_link(link: str, account: str, sku_id: str, product_id: str | None) -> s
 
 
 def get_offer(
-    db: Database, account: str, feed_id: str, sku_id: str, *, history: int = 50, recent: int = 10
+    db: Database,
+    account: str,
+    feed_id: str,
+    sku_id: str,
+    *,
+    history: int = 50,
+    recent: int = 10,
+    now: datetime | None = None,
+    stuck_after: timedelta = DEFAULT_STUCK_AFTER,
 ) -> OfferDetails:
     feed_id = feed_id.lower()
+    cutoff = stuck_cutoff(now or datetime.now(UTC), stuck_after)
     with db.unit_of_work(write=False) as uow:
         conn = uow.conn
         feeds_ = account_feeds(conn, account)
@@ -402,10 +466,12 @@ def get_offer(
             if recent
             else []
         )
+        last_report = _last_report(conn, account, row.last_interaction_id)
     m = row._mapping
-    summary = _summary(m, feeds_, len(errors))
+    summary = _summary(m, feeds_, len(errors), cutoff)
     return OfferDetails(
         **summary.model_dump(),
+        last_report=last_report,
         open_errors=[
             OpenError(
                 code=e.code,
@@ -438,6 +504,41 @@ def get_offer(
             for c in changes
         ],
         interactions=[_interaction_summary(r._mapping) for r in recent_rows],
+    )
+
+
+def _last_report(conn: Connection, account: str, interaction_id: str | None) -> LastReport | None:
+    """What the connector last reported on the offer: the last log of its last interaction,
+    or the interaction alone once retention has purged its logs."""
+    if interaction_id is None:
+        return None
+    found = conn.execute(
+        select(
+            interactions.c.id,
+            interactions.c.origin,
+            interactions.c.state,
+            interactions.c.last_activity_at,
+            logs.c.id.label("log_id"),
+            logs.c.type,
+            logs.c.description,
+            logs.c.date,
+        )
+        .outerjoin(
+            logs,
+            (logs.c.account == interactions.c.account) & (logs.c.id == interactions.c.last_log_id),
+        )
+        .where(interactions.c.account == account, interactions.c.id == interaction_id)
+    ).first()
+    if found is None:
+        return None
+    return LastReport(
+        interaction_id=found.id,
+        origin=found.origin,
+        interaction_state=found.state,
+        log_id=found.log_id,
+        type=found.type,
+        description=found.description,
+        date=iso(found.date or found.last_activity_at) or "",
     )
 
 

@@ -158,6 +158,7 @@ OFFER_STATE = (
     "inventory",
     "last_interaction_id",
     "updated_at",
+    "status_since",
 )
 OFFER_MUTABLE = (*OFFER_STATE, *OFFER_DESCRIPTION)
 
@@ -177,6 +178,7 @@ def offer_to_row(account: str, offer: Offer) -> dict[str, Any]:
         "last_interaction_id": offer.last_interaction_id,
         "created_at": offer.created_at,
         "updated_at": offer.updated_at,
+        "status_since": offer.status_since,
     }
 
 
@@ -193,6 +195,7 @@ def offer_from_row(row: Mapping[Any, Any]) -> Offer:
         **{name: row[name] for name in OFFER_METADATA},
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        status_since=row["status_since"],
         last_interaction_id=row["last_interaction_id"],
     )
 

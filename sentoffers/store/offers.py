@@ -83,6 +83,7 @@ def claim_new_offers(
                 "status": OfferStatus.SENDING.value,
                 "created_at": now,
                 "updated_at": now,
+                "status_since": now,
             }
             for sku in sorted(set(sku_ids))
         ],

@@ -135,6 +135,8 @@ offers = Table(
     Column("last_interaction_id", ID),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # When the offer entered its status: how long it has been Sending (stuck past a time).
+    Column("status_since", UTCDateTime),
     # When the catalog was last asked for the offer's name, image, brand and category.
     Column("metadata_checked_at", UTCDateTime),
     # What the search box matches, kept by the database itself; indexed by trigrams
@@ -142,9 +144,11 @@ offers = Table(
     Column("search_text", Text, Computed(SEARCH_TEXT_SQL)),
     Index("ix_offers_account_status", "account", "status", "updated_at"),
     # The status beside the key: offers looked up by key (from their open errors) are
-    # checked for their status from the index alone.
-    Index("ix_offers_key_status", "account", "feed_id", "sku_id", "status"),
+    # checked for their status, and whether they are stuck, from the index alone.
+    Index("ix_offers_key_status", "account", "feed_id", "sku_id", "status", "status_since"),
     Index("ix_offers_account_feed_status", "account", "feed_id", "status", "updated_at"),
+    # Stuck offers: those in Sending since before a cutoff, a range of this index.
+    Index("ix_offers_account_status_since", "account", "status", "status_since"),
     Index("ix_offers_account_updated", "account", "updated_at"),
     Index("ix_offers_account_feed_updated", "account", "feed_id", "updated_at"),
     Index("ix_offers_account_name", "account", "name"),

@@ -18,6 +18,7 @@ OFFER_SORTS = {
     "updatedAt:asc": "Last update, oldest first",
     "name:asc": "Name A–Z",  # noqa: RUF001 - the en dash is the label's
     "skuId:asc": "SKU ID",
+    "statusSince:asc": "Longest in their status",
 }
 DEFAULT_OFFER_SORT = "updatedAt:desc"
 OFFER_PAGE_SIZES = (25, 50, 100)
@@ -66,6 +67,7 @@ class OfferFilters:
     origin: str = ""
     brand: str = ""
     category: str = ""
+    stuck: str = ""  # "1": only the offers stuck in Sending
     sort: str = DEFAULT_OFFER_SORT
     size: int = OFFER_PAGE_SIZES[0]
     page: int = 1
@@ -81,6 +83,7 @@ class OfferFilters:
             origin=_choice(params, "origin", ORIGINS),
             brand=_text(params, "brand"),
             category=_text(params, "category"),
+            stuck="1" if _choice(params, "stuck", ("1", "true")) else "",
             sort=sort if sort in OFFER_SORTS else DEFAULT_OFFER_SORT,
             size=_number(params, "size", OFFER_PAGE_SIZES),
             page=_page(params),
@@ -98,6 +101,10 @@ class OfferFilters:
     @property
     def narrowed(self) -> bool:
         """Whether anything but the status tab narrows the list."""
+        return self.narrowed_besides_stuck or bool(self.stuck)
+
+    @property
+    def narrowed_besides_stuck(self) -> bool:
         return any((self.q, self.channel, self.errorCode, self.origin, self.brand, self.category))
 
     def query(self, **changes: Any) -> str:
@@ -119,6 +126,7 @@ class OfferFilters:
             "brand": self.brand or None,
             "category": self.category or None,
             "q": self.q or None,
+            "stuck": True if self.stuck else None,
         }
 
 

@@ -67,6 +67,7 @@ def offer_list(request: Request, viewer: SignedIn) -> Response:
         sort=filters.sort,
         win=filters.window,
         count_cap=OFFER_COUNT_CAP,
+        stuck_after=_settings(request).stuck_after,
         **filters.service_filters(),
     )
     return render(
@@ -79,6 +80,7 @@ def offer_list(request: Request, viewer: SignedIn) -> Response:
             "tabs": _status_tabs(filters, page),
             "counts_exact": page.paging.total_is_exact,
             "count_cap": OFFER_COUNT_CAP,
+            "stuck_after": views.duration_text(_settings(request).stuck_after),
             "paging": _offer_paging(filters, page),
             "sorts": OFFER_SORTS,
             "page_sizes": OFFER_PAGE_SIZES,
@@ -104,11 +106,18 @@ def _status_tabs(filters: OfferFilters, page: OfferPage) -> list[dict[str, Any]]
         for s in OFFER_STATUSES
     ]
     for tab in tabs:
+        tab["stuck"] = ""
+    # Stuck offers are Sending ones: their tab follows Sending's, shown while there are
+    # any (or while it is the list shown).
+    if page.counts.stuck or filters.stuck:
+        at = 1 + OFFER_STATUSES.index("sending") + 1
+        tabs.insert(at, {"label": "Stuck", "count": page.counts.stuck, "status": "", "stuck": "1"})
+    for tab in tabs:
         tab["exact"] = exact
         if not exact and not tab["count"]:
             tab["count"] = None
-        tab["current"] = tab["status"] == filters.status
-        tab["url"] = "/offers?" + filters.query(status=tab["status"], page=1)
+        tab["current"] = (tab["status"], tab["stuck"]) == (filters.status, filters.stuck)
+        tab["url"] = "/offers?" + filters.query(status=tab["status"], stuck=tab["stuck"], page=1)
     return tabs
 
 
@@ -225,7 +234,13 @@ def offer_page(request: Request, viewer: SignedIn, feed_id: str, sku_id: str) ->
     version = offer_version(db, viewer.account, feed_id, sku_id)
     try:
         offer = offers.get_offer(
-            db, viewer.account, feed_id, sku_id, history=MAX_STATUS_CHANGES, recent=0
+            db,
+            viewer.account,
+            feed_id,
+            sku_id,
+            history=MAX_STATUS_CHANGES,
+            recent=0,
+            stuck_after=settings.stuck_after,
         )
         page = offers.list_offer_interactions(
             db,
@@ -247,6 +262,7 @@ def offer_page(request: Request, viewer: SignedIn, feed_id: str, sku_id: str) ->
         "offer.html",
         {
             "offer": offer,
+            "stuck_after": views.duration_text(settings.stuck_after),
             "errors": _open_errors(offer, links),
             "links": links,
             "interactions": page,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
@@ -49,6 +50,16 @@ LOG_TYPE_LABELS = {
     "failure": "Failure",
 }
 ORIGIN_LABELS = {"catalog": "Catalog", "price": "Price", "inventory": "Inventory"}
+
+
+def duration_text(value: timedelta) -> str:
+    """A duration in its largest whole unit: "30 minutes", "2 hours", "90 seconds"."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def status_label(status: str | None) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from sentoffers.domain.model import Role
 from sentoffers.keys.service import NewKey, create_key, revoke_key
@@ -26,6 +27,7 @@ from sentoffers.offers.service import iter_offers, list_offers
 from sentoffers.retention import purge_expired
 from sentoffers.settings import Settings
 from sentoffers.store.db import Database
+from sentoffers.store.tables import offers
 from sentoffers.ui.security import CONTENT_SECURITY_POLICY
 from tests.integration.conftest import ACCOUNT, FEED, OTHER_ACCOUNT, Api, report
 
@@ -498,6 +500,74 @@ def test_a_status_tab_lists_that_status_only(signed_in: Browser, shop: Shop) -> 
     assert current.words == "Error 1"
     assert [row[2] for row in rows_of(page)] == ["E1"]
     assert page.one("input", name="status", type="hidden")["value"] == "error"
+
+
+def stuck_since(db: Database, sku: str, ago: timedelta) -> None:
+    """As if the offer had entered Sending ``ago``."""
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(offers)
+            .where(offers.c.account == ACCOUNT, offers.c.sku_id == sku)
+            .values(status_since=datetime.now(UTC) - ago)
+        )
+
+
+def test_no_stuck_tab_while_nothing_is_stuck(signed_in: Browser, shop: Shop) -> None:
+    tabs = signed_in.page("/offers").inside("nav", aria_label="Offer status").all("a")
+    assert "Stuck" not in [t.words.split()[0] for t in tabs]
+
+
+def test_stuck_offers_have_a_tab_and_a_badge(signed_in: Browser, shop: Shop, db: Database) -> None:
+    stuck_since(db, "P1", timedelta(hours=2))
+
+    page = signed_in.page("/offers")
+    tabs = page.inside("nav", aria_label="Offer status").all("a")
+    assert [t.words for t in tabs] == [
+        "All 4", "Synced 1", "Sending 1", "Stuck 1", "Error 1", "Unavailable 1",
+    ]  # fmt: skip
+    assert tabs[3]["href"] == "/offers?stuck=1"
+    rows = {row[2]: row for row in rows_of(page)}
+    assert rows["P1"][4] == "Sending Stuck"
+    assert rows["S1"][4] == "Synced"
+
+    stuck = signed_in.page("/offers?stuck=1")
+    current = stuck.inside("nav", aria_label="Offer status").one("a", aria_current="page")
+    assert current.words == "Stuck 1"
+    assert [row[2] for row in rows_of(stuck)] == ["P1"]
+    assert stuck.one("input", name="stuck", type="hidden")["value"] == "1"
+
+
+def test_an_empty_stuck_list_says_nothing_is_stuck(signed_in: Browser, shop: Shop) -> None:
+    page = signed_in.page("/offers?stuck=1")
+    assert "No offer is stuck" in page.one("main").words
+    assert "30 minutes" in page.one("main").words
+
+
+def test_a_stuck_offer_page_says_since_when_and_the_last_report(
+    signed_in: Browser, ready: Api, db: Database
+) -> None:
+    interaction = ready.open("P9", context="ongoing")
+    body = {"type": "Info", "description": "Sent to the channel", "agent": "c",
+            "data": {"status": "Sending"}}  # fmt: skip
+    assert ready.log("P9", interaction, body).status_code == 201
+    stuck_since(db, "P9", timedelta(hours=2))
+
+    page = signed_in.page(f"/offers/{FEED}/P9")
+
+    assert page.all("span", "Stuck", class_="badge badge--stuck")
+    notice = page.inside("div", role="note")
+    assert notice.one("h3").words == "Stuck in Sending"
+    assert "longer than 30 minutes" in notice.words
+    assert "Info log “Sent to the channel”" in notice.words
+    assert "interaction that is open" in notice.words
+    link = notice.one("a", "View interaction")["href"]
+    assert link.endswith(f"/interactions/{interaction}")
+
+
+def test_an_offer_page_says_since_when_it_has_its_status(signed_in: Browser, shop: Shop) -> None:
+    page = signed_in.page(f"/offers/{FEED}/E1")
+    assert page.one("p", class_="status-since").words.startswith("Error since ")
+    assert not page.all("div", role="note")
 
 
 def test_filters_are_applied_and_shown_in_the_form(

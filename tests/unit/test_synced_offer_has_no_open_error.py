@@ -110,3 +110,36 @@ def test_a_synced_offer_never_has_an_open_error(history: list[Step]) -> None:
             minute += 1
             close_interaction(offer, interaction, at(minute))
             assert_rule_holds(offer)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(steps, min_size=1, max_size=8))
+def test_a_close_stating_synced_ends_synced_exactly_when_no_error_is_left(
+    history: list[Step],
+) -> None:
+    offer: Offer | None = None
+    minute = 0
+    for n, step in enumerate(history):
+        minute += 1
+        interaction = make_interaction(
+            id=f"{n:032d}", origin=step.origin, context=step.context, source=step.source,
+            start_date=at(minute),
+        )  # fmt: skip
+        if offer is None:
+            offer, _ = create_offer(interaction, at(minute))
+        else:
+            open_interaction(offer, interaction, at(minute))
+        for i, (kind, status, error_origin, closable) in enumerate(step.logs):
+            minute += 1
+            if kind == "failure":
+                error = make_error(CODES[error_origin], closable_origins=closable)
+                log = failure_log(error, id=f"L{n}-{i}", date=at(minute))
+            else:
+                make = success_log if kind == "success" else notification_log
+                log = make(id=f"L{n}-{i}", status=status, date=at(minute))
+            append_log(offer, interaction, log, at(minute))
+        minute += 1
+        close_interaction(offer, interaction, at(minute))
+        if interaction.data.status == DataStatus.SYNCED:
+            expected = OfferStatus.ERROR if offer.open_errors else OfferStatus.SYNCED
+            assert offer.status == expected, (offer.status, offer.open_errors)
