@@ -79,7 +79,16 @@ def search_errors(
     from_: FromParam = None,
     to: ToParam = None,
 ) -> ErrorSearchPage:
-    """Sorts: id, type, openErrors (when narrowed by offers: the default, most first)."""
+    """Sorts: id (the default, ascending), type; narrowed by offers (channels, brand or
+    category): openErrors (the default, most first) and lastSeen, the date of the newest
+    open error with the code, given in each item as `lastSeen`.
+
+    Search Interactions' sorts are read too, as the official collection sends one `sort` to
+    both searches: startDate sorts by lastSeen; closedAt, result, origin and skuId describe
+    an interaction, not a code, so the list keeps its default order and the answer carries
+    a `sort_ignored` entry in `warnings`. So does openErrors or lastSeen when the search is
+    not narrowed by offers. Any other sort is a 400 `invalid_sort`.
+    """
     return service.search_errors(
         request.app.state.db,
         tenant.account,

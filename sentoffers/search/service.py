@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from sentoffers.domain.vocabulary import parse_date, parse_origin, parse_result
 from sentoffers.error_codes.service import all_codes
 from sentoffers.errors import InvalidInput, Problem
 from sentoffers.feeds.service import account_feeds
-from sentoffers.interactions.schemas import InteractionRead, LogRead
+from sentoffers.interactions.schemas import InteractionRead, LogRead, Notice, iso
 from sentoffers.interactions.views import interaction_fields, log_row_view
 from sentoffers.search.schemas import ErrorCodeCount, ErrorSearchPage, InteractionSearchPage
 from sentoffers.store import codec
@@ -155,7 +156,71 @@ def search_interactions(
     return InteractionSearchPage(items=items, paging=paging(total, exact, win, len(items)))
 
 
-ERROR_SORTS = ("id", "type", "openErrors")
+ERROR_SORTS = ("id", "type", "openErrors", "lastSeen")
+"""Search Errors' own sorts; ``openErrors`` and ``lastSeen`` are figures of the offers the
+search is narrowed to (channels, brand or category)."""
+NARROWED_SORTS = frozenset({"openErrors", "lastSeen"})
+
+# The official collection sends one ``{{sort}}`` to both searches, so Search Errors reads
+# Search Interactions' sorts too: an interaction's start is, for a code, when its errors
+# were last reported (a repeated error takes its new log's date). The others describe one
+# interaction and no code: the list keeps its default order and says so.
+INTERACTION_SORTS_ON_ERRORS: dict[str, str | None] = {
+    **dict.fromkeys(SEARCH_SORTS),
+    "startDate": "lastSeen",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeOrder:
+    """How Search Errors orders its codes, and why it did not do as asked, if it did not."""
+
+    field: str
+    descending: bool
+    warning: Notice | None = None
+
+
+def error_codes_order(sort: str | None, narrowed: bool) -> CodeOrder:
+    """The order of a ``field:direction`` sort on the error-code list.
+
+    A sort this list cannot honour (an interaction field with no meaning for a code, or a
+    figure of offers when the list is not narrowed by them) falls back to the default order
+    with a warning; a sort that neither search knows is invalid input.
+    """
+    default = CodeOrder("openErrors", True) if narrowed else CodeOrder("id", False)
+    text = (sort or "").strip()
+    if not text:
+        return default
+    name, _, direction = text.partition(":")
+    name, direction = name.strip(), (direction or "asc").strip().lower()
+    if direction not in ("asc", "desc") or not (
+        name in ERROR_SORTS or name in INTERACTION_SORTS_ON_ERRORS
+    ):
+        raise InvalidInput(
+            f"cannot sort by {text!r}; choose one of {', '.join(ERROR_SORTS)} with :asc or "
+            ":desc (or startDate, which sorts error codes by lastSeen)",
+            code="invalid_sort",
+            field="sort",
+        )
+    field = name if name in ERROR_SORTS else INTERACTION_SORTS_ON_ERRORS[name]
+    if field is None:
+        reason = "it describes an interaction, not an error code"
+    elif field in NARROWED_SORTS and not narrowed:
+        reason = (
+            f"{field} is a figure of the errors open on offers; "
+            "narrow the search by channels, brand or category"
+        )
+    else:
+        return CodeOrder(field, direction == "desc")
+    fallback = "openErrors:desc" if default.field == "openErrors" else "id:asc"
+    return replace(
+        default,
+        warning=Notice(
+            code="sort_ignored",
+            message=f"error codes are not sorted by {name!r}: {reason}; sorted by {fallback}",
+            field="sort",
+        ),
+    )
 
 
 def search_errors(
@@ -173,18 +238,26 @@ def search_errors(
     """The error-code list; with channels, brand or category, the codes open on those offers.
 
     Narrowed by offers, each code carries how many errors are open with it on the offers of
-    the account's active feeds.
+    the account's active feeds and, sorted by ``lastSeen`` (or ``startDate``), the date of
+    the newest of them. See ``error_codes_order`` for the sorts.
     """
     narrowed = bool(channels_ or brand or category)
+    order = error_codes_order(sort, narrowed)
+    with_last_seen = order.field == "lastSeen"
     with db.unit_of_work(write=False) as uow:
         codes = all_codes(uow.conn)
         counts: dict[str, int] = {}
+        last_seen: dict[str, datetime] = {}
         if narrowed:
             feeds_ = account_feeds(uow.conn, account)
             shown = feeds_.among(channels_) if channels_ else sorted(feeds_.channels)
-            # Counted from the (account, feed_id, open, error_code_id) index alone.
+            # Counted from the (account, feed_id, open, error_code_id) index alone; the
+            # dates are read only when the order needs them.
+            figures: list[Any] = [func.count()]
+            if with_last_seen:
+                figures.append(func.max(error_occurrences.c.date))
             query = (
-                select(error_occurrences.c.error_code_id, func.count())
+                select(error_occurrences.c.error_code_id, *figures)
                 .where(
                     error_occurrences.c.account == account,
                     error_occurrences.c.feed_id.in_(shown),
@@ -205,7 +278,10 @@ def search_errors(
                     query = query.where(offers.c.brand == brand)
                 if category:
                     query = query.where(offers.c.category == category)
-            counts = {code: int(n) for code, n in uow.conn.execute(query)} if shown else {}
+            for row in uow.conn.execute(query) if shown else ():
+                counts[row[0]] = int(row[1])
+                if with_last_seen:
+                    last_seen[row[0]] = row[2]
     items = []
     needle = (q or "").strip().lower()
     wanted_type = (error_category or "").strip().lower()
@@ -220,29 +296,28 @@ def search_errors(
             continue
         items.append(
             ErrorCodeCount(
-                **code.model_dump(), open_errors=counts.get(code.id, 0) if narrowed else None
+                **code.model_dump(),
+                open_errors=counts.get(code.id, 0) if narrowed else None,
+                last_seen=iso(last_seen.get(code.id)),
             )
         )
-    items = _sort_codes(items, sort, narrowed)
+    items = _sort_codes(items, order)
     page = items[win.start : win.start + win.size]
-    return ErrorSearchPage(items=page, paging=paging(len(items), True, win, len(page)))
+    return ErrorSearchPage(
+        items=page,
+        paging=paging(len(items), True, win, len(page)),
+        warnings=[order.warning] if order.warning else None,
+    )
 
 
-def _sort_codes(
-    items: list[ErrorCodeCount], sort: str | None, narrowed: bool
-) -> list[ErrorCodeCount]:
-    text = (sort or ("openErrors:desc" if narrowed else "id:asc")).strip()
-    name, _, direction = text.partition(":")
-    direction = (direction or "asc").lower()
-    if name not in ERROR_SORTS or direction not in ("asc", "desc"):
-        raise InvalidInput(
-            f"cannot sort by {text!r}; choose one of {', '.join(ERROR_SORTS)} with :asc or :desc",
-            code="invalid_sort",
-            field="sort",
-        )
-    keys = {
-        "id": lambda c: c.id,
-        "type": lambda c: (c.type.lower(), c.id),
-        "openErrors": lambda c: (c.open_errors or 0, c.id),
-    }
-    return sorted(items, key=keys[name], reverse=direction == "desc")
+_CODE_KEYS: dict[str, Callable[[ErrorCodeCount], Any]] = {
+    "id": lambda c: c.id,
+    "type": lambda c: (c.type.lower(), c.id),
+    "openErrors": lambda c: (c.open_errors or 0, c.id),
+    # Formatted alike (UTC, milliseconds), the dates sort as text.
+    "lastSeen": lambda c: (c.last_seen or "", c.id),
+}
+
+
+def _sort_codes(items: list[ErrorCodeCount], order: CodeOrder) -> list[ErrorCodeCount]:
+    return sorted(items, key=_CODE_KEYS[order.field], reverse=order.descending)

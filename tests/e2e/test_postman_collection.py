@@ -6,24 +6,27 @@ How the harness runs it (see DESIGN.md, "Notes on the official contract"):
    for ``ACCOUNT`` with the ``sentoffers keys create`` command.
 2. Before newman runs, the harness prepares, through the public HTTP API, what the
    collection's fixed example ids cannot give it: a feed of its own to deactivate, and, on a
-   feed of its own, an interaction with no logs (read, then closed), an open interaction to
-   log into, and a log to read. The collection's own requests create channel and feed
-   ``vtex.amazon`` and open an interaction on it; those are left as written.
+   feed of its own (the reads feed), an interaction with no logs (read, then closed), an open
+   interaction to log into, and a log to read. The collection's own requests create channel
+   and feed ``vtex.amazon`` and open an interaction on it; those are left as written.
 3. A copy of the collection, written to ``tmp_path``, keeps the requests of ``RUN_REQUESTS``
-   in file order, with the prepared ids in their ``url.variable`` values, the account in
-   place of Create Channel's literal ``an=accountName``, and an ``X-VTEX-API-AppToken``
-   header added (the collection-level auth only sends the AppKey). The two searches share
-   ``{{sort}}`` and ``{{query}}``, yet sort by different fields and search different things
-   (interactions by SKU, error codes by code), so each gets its own ``sort`` and ``q`` value
-   in its ``url.query`` (``query_values``). The ``event`` scripts,
-   which hold every assertion, are kept byte for byte, and the test checks that they are.
-4. Newman fills ``{{baseUrl}}``, ``{{accountName}}``, ``{{apiKey}}``, ``{{appToken}}``,
-   ``{{feedId}}`` (Activate Feed's body) and the search variables from ``--env-var``
-   (environment variables, because the collection's own ``baseUrl`` variable would win over
-   globals), and writes a JSON report, from which the test requires every request to have run
-   in order with no failed assertion, listing each failure with its response otherwise. It
-   also requires, from the responses in the report, that both searches found the harness's
-   data: its interactions on the reads feed, and the code of its log's open error.
+   in file order, with the prepared ids in their ``url.variable`` values (the path ids, per
+   request), the account in place of Create Channel's literal ``an=accountName``, and an
+   ``X-VTEX-API-AppToken`` header added (the collection-level auth only sends the AppKey).
+   Its ``url.query`` values are left as written: the ``event`` scripts, which hold every
+   assertion, are kept byte for byte, and the test checks that they are.
+4. Newman runs the whole collection with one environment, as Postman users run it: one value
+   per variable (``environment``), in an environment file (``--environment``; an
+   environment, because the collection's own ``baseUrl`` variable would win over globals),
+   checked to hold every variable the requests use. The two searches share
+   ``{{sort}}`` and ``{{query}}``: ``startDate:desc`` sorts interactions by start and error
+   codes by the date their open errors were last seen, and ``QUERY`` is a word both find in
+   the harness's data (the reads feed's id, in its offers' search text; the type of the
+   harness's error code). Newman writes a JSON report, from which the test requires every
+   request to have run in order with no failed assertion, listing each failure with its
+   response otherwise. It also requires, from the responses in the report, that both
+   searches found the harness's data: its interactions on the reads feed, and the code of
+   its log's open error.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,10 +51,7 @@ from tests.e2e.service_process import ApiKey, ServiceProcess, create_key
 pytestmark = pytest.mark.e2e
 
 COLLECTION_ENV_VAR = "SENTOFFERS_POSTMAN_COLLECTION"
-COLLECTION_CANDIDATES = (
-    REPO_ROOT / "reference" / "sent-offers.postman_collection.json",
-    REPO_ROOT.parent / "shared" / "reference" / "sent-offers.postman_collection.json",
-)
+COLLECTION_CANDIDATES = (REPO_ROOT / "tests" / "reference" / "sent-offers.postman_collection.json",)
 FOLDER = "Offer Management"
 NEWMAN_TIMEOUT_S = 180.0
 
@@ -59,6 +60,11 @@ SKU = "1234"
 EXAMPLE_FEED = "vtex.amazon"
 """The feed the collection itself creates (Create Channel) and activates (Activate Feed)."""
 ERROR_CODE = "CTLG-001"
+QUERY = "mapping"
+"""Found by both searches: in the reads feed's id (``harness.mapping-reads``), so in the
+search text of its offers, and in the type of ``ERROR_CODE`` (Generic mapping)."""
+SORT = "startDate:desc"
+READS_CHANNEL = ("harness", "Mapping Reads")
 
 WRITE_REQUESTS = (
     "Create Channel",
@@ -105,37 +111,28 @@ SEARCH_INTERACTIONS = "Search Interactions and their Logs"
 SEARCH_ERRORS = "Search Errors"
 
 
-def search_variables(prepared: Prepared, now: datetime) -> dict[str, str]:
-    """The query variables of the search requests, chosen to find the harness's data.
-
-    ``sort`` and ``q`` are set per request by ``query_values`` instead.
-    """
+def environment(base_url: str, key: ApiKey, prepared: Prepared, now: datetime) -> dict[str, str]:
+    """The one environment of the run: a value for each variable the collection uses."""
     return {
+        "baseUrl": base_url,
+        "accountName": ACCOUNT,
+        "apiKey": key.app_key,
+        "appToken": key.app_token,
+        "feedId": EXAMPLE_FEED,  # Activate Feed's body: the feed Create Channel made
+        "query": QUERY,
+        "sort": SORT,
         "channels": prepared.reads_feed,
         "channelName": prepared.reads_feed,
         # No brand or category filter: the harness's offers carry neither.
         "brand": "",
         "category": "",
-        "errorCategory": "Generic mapping",  # the type of CTLG-001, the code of the harness's log
+        "errorCategory": "Generic mapping",  # the type of ERROR_CODE, the code of its log
         "scope": "catalog",
         "result": "failure",
         "from": "0",
         "to": "10",
         "fromDate": "2020-01-01T00:00:00Z",
         "toDate": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-
-
-def query_values() -> dict[str, dict[str, str]]:
-    """Per request, the ``url.query`` values the harness puts in place of shared variables.
-
-    Search Interactions sorts by startDate, closedAt, result, origin or skuId and finds
-    interactions by SKU; Search Errors sorts by id, type, openErrors or offersAffected and
-    finds error codes by their id, type or description.
-    """
-    return {
-        SEARCH_INTERACTIONS: {"q": SKU, "sort": "startDate:desc"},
-        SEARCH_ERRORS: {"q": ERROR_CODE, "sort": "openErrors:desc"},
     }
 
 
@@ -221,7 +218,7 @@ def prepare(base_url: str, key: ApiKey) -> Prepared:
         timeout=10.0,
     ) as client:
         deactivate_feed = _channel_and_feed(client, "harness", "Deactivate Me")
-        reads_feed = _channel_and_feed(client, "harness", "Reads")
+        reads_feed = _channel_and_feed(client, *READS_CHANNEL)
         unlogged = _open(client, reads_feed)
         open_one = _open(client, reads_feed)
         logged = _open(client, reads_feed)
@@ -290,16 +287,13 @@ def _requests(collection: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def harness_collection(
-    original: Mapping[str, Any],
-    run: tuple[str, ...],
-    values: Mapping[str, Mapping[str, str]],
-    queries: Mapping[str, Mapping[str, str]],
+    original: Mapping[str, Any], run: tuple[str, ...], values: Mapping[str, Mapping[str, str]]
 ) -> dict[str, Any]:
     """A copy of ``original`` holding the requests of ``run``, with the harness's values."""
     collection = copy.deepcopy(dict(original))
     requests = _requests(collection)
     names = [item["name"] for item in requests]
-    unknown = (set(run) | set(values) | set(queries)) - set(names)
+    unknown = (set(run) | set(values)) - set(names)
     assert not unknown, f"not in the collection: {sorted(unknown)}"
     kept = [item for item in requests if item["name"] in run]
     for item in kept:
@@ -309,10 +303,6 @@ def harness_collection(
         for key, value in values.get(item["name"], {}).items():
             assert key in variables, f"{item['name']} has no path variable {key!r}"
             variables[key]["value"] = value
-        parameters = {parameter["key"]: parameter for parameter in url.get("query", [])}
-        for key, value in queries.get(item["name"], {}).items():
-            assert key in parameters, f"{item['name']} has no query parameter {key!r}"
-            parameters[key]["value"] = value
         for parameter in url.get("query", []):
             # Create Channel spells its account as the bare word, not as the variable.
             if parameter.get("key") == "an" and parameter.get("value") == "accountName":
@@ -320,6 +310,23 @@ def harness_collection(
         request["header"] = [*request.get("header", []), dict(APP_TOKEN_HEADER)]
     requests[:] = kept
     return collection
+
+
+def variables_used(collection: Mapping[str, Any]) -> set[str]:
+    """The ``{{variables}}`` of the collection's requests and of its auth."""
+    text = json.dumps([collection.get("auth"), [item["request"] for item in _requests(collection)]])
+    return set(re.findall(r"\{\{(\w+)\}\}", text))
+
+
+def environment_file(values: Mapping[str, str]) -> dict[str, Any]:
+    """A Postman environment holding ``values``."""
+    return {
+        "name": "sentoffers harness",
+        "values": [
+            {"key": key, "value": value, "type": "default", "enabled": True}
+            for key, value in values.items()
+        ],
+    }
 
 
 def _events(collection: Mapping[str, Any]) -> dict[str, str]:
@@ -433,12 +440,14 @@ class NewmanRun:
 
 
 def run_newman(
-    newman: Path, collection_path: Path, report_path: Path, variables: Mapping[str, str]
+    newman: Path, collection_path: Path, environment_path: Path, report_path: Path
 ) -> NewmanRun:
     command = [
         str(newman),
         "run",
         str(collection_path),
+        "--environment",
+        str(environment_path),
         "--reporters",
         "cli,json",
         "--reporter-json-export",
@@ -449,8 +458,6 @@ def run_newman(
         "--timeout-request",
         "30000",
     ]
-    for key, value in variables.items():
-        command += ["--env-var", f"{key}={value}"]
     done = subprocess.run(
         command,
         capture_output=True,
@@ -482,7 +489,7 @@ def test_official_postman_collection_passes(
     newman: Path, service: ServiceProcess, api_key: ApiKey, prepared: Prepared, tmp_path: Path
 ) -> None:
     original = load_collection()
-    collection = harness_collection(original, RUN_REQUESTS, path_values(prepared), query_values())
+    collection = harness_collection(original, RUN_REQUESTS, path_values(prepared))
     kept_events = _events(collection)
     original_events = _events(original)
     assert all(kept_events[name] == original_events[name] for name in kept_events), (
@@ -491,15 +498,12 @@ def test_official_postman_collection_passes(
     collection_path = tmp_path / "sent-offers.harness.postman_collection.json"
     collection_path.write_text(json.dumps(collection, indent=2), encoding="utf-8")
 
-    variables = {
-        "baseUrl": service.base_url,
-        "accountName": ACCOUNT,
-        "apiKey": api_key.app_key,
-        "appToken": api_key.app_token,
-        "feedId": EXAMPLE_FEED,
-        **search_variables(prepared, datetime.now(UTC)),
-    }
-    result = run_newman(newman, collection_path, tmp_path / "newman-report.json", variables)
+    variables = environment(service.base_url, api_key, prepared, datetime.now(UTC))
+    missing = variables_used(collection) - set(variables)
+    assert not missing, f"the environment has no value for {sorted(missing)}"
+    environment_path = tmp_path / "sent-offers.harness.postman_environment.json"
+    environment_path.write_text(json.dumps(environment_file(variables), indent=2), "utf-8")
+    result = run_newman(newman, collection_path, environment_path, tmp_path / "newman-report.json")
     if result.report is None:
         pytest.fail(
             f"newman wrote no report\n{result.output[-6000:]}\n\n{service.log_tail()}",

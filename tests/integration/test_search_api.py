@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.testclient import TestClient
+
 from sentoffers.domain.seed_error_codes import SEED_ERROR_CODES
 from tests.integration.conftest import ACCOUNT, FEED, Api
 from tests.integration.conftest import report as unified_call
@@ -538,3 +540,120 @@ def test_search_errors_narrowed_counts_only_the_keys_account(ready: Api, make_ap
     assert other.activate("vtex.globex-store").status_code == 201
     assert error_counts(other, channels=FEED) == {}
     assert error_counts(other, channels="vtex.globex-store") == {}
+
+
+# --- Search Errors: the sorts of Search Interactions -----------------------------------------
+# The official collection sends one ``{{sort}}`` to both searches.
+
+
+def seen_at_different_dates(api: Api) -> None:
+    """Open errors whose newest dates order the codes CTLG-001, PRICE-001, CTLG-007, while
+    their counts order them CTLG-007 (2), PRICE-001, CTLG-001 (1 each)."""
+    failing(api, "1", "CTLG-007", date="2024-03-01T10:00:00Z")
+    failing(api, "2", "CTLG-007", date="2024-03-02T10:00:00Z")
+    failing(api, "3", "PRICE-001", date="2024-03-03T10:00:00Z")
+    failing(api, "4", "CTLG-001", date="2024-03-04T10:00:00Z")
+
+
+def test_search_errors_sorted_by_start_date_lists_the_codes_seen_last_first(
+    ready: Api,
+) -> None:
+    seen_at_different_dates(ready)
+    page = search(ready, ERRORS, channels=FEED, sort="startDate:desc")
+    assert [(item["id"], item["lastSeen"]) for item in page["items"]] == [
+        ("CTLG-001", "2024-03-04T10:00:00.000Z"),
+        ("PRICE-001", "2024-03-03T10:00:00.000Z"),
+        ("CTLG-007", "2024-03-02T10:00:00.000Z"),
+    ]
+    assert "warnings" not in page
+    assert codes(ready, channels=FEED, sort="startDate:asc") == [
+        "CTLG-007",
+        "PRICE-001",
+        "CTLG-001",
+    ]
+    assert codes(ready, channels=FEED, sort="lastSeen:desc") == [
+        "CTLG-001",
+        "PRICE-001",
+        "CTLG-007",
+    ]
+
+
+def test_search_errors_last_seen_is_the_newest_report_of_an_open_error(ready: Api) -> None:
+    seen_at_different_dates(ready)
+    failing(ready, "1", "CTLG-007", date="2024-03-05T10:00:00Z")  # reported again: refreshed
+    report(ready, "4", date="2024-03-06T10:00:00Z")  # a catalog success closes CTLG-001
+    page = search(ready, ERRORS, channels=FEED, sort="startDate:desc")
+    assert [(item["id"], item["lastSeen"]) for item in page["items"]] == [
+        ("CTLG-007", "2024-03-05T10:00:00.000Z"),
+        ("PRICE-001", "2024-03-03T10:00:00.000Z"),
+    ]
+
+
+def test_search_errors_gives_last_seen_only_when_sorted_by_it(ready: Api) -> None:
+    seen_at_different_dates(ready)
+    for sort in ("", "openErrors:desc", "id:asc"):
+        items = search(ready, ERRORS, channels=FEED, sort=sort)["items"]
+        assert all("lastSeen" not in item for item in items)
+
+
+def test_search_errors_sorted_by_an_interaction_only_field_keeps_its_order_with_a_warning(
+    ready: Api,
+) -> None:
+    seen_at_different_dates(ready)
+    by_open_errors = ["CTLG-007", "PRICE-001", "CTLG-001"]
+    assert codes(ready, channels=FEED) == by_open_errors
+    for sort in ("skuId:asc", "result:desc", "origin:asc", "closedAt:desc", "skuId"):
+        page = search(ready, ERRORS, channels=FEED, sort=sort)
+        assert [item["id"] for item in page["items"]] == by_open_errors, sort
+        [warning] = page["warnings"]
+        assert (warning["code"], warning["field"]) == ("sort_ignored", "sort")
+        name = sort.partition(":")[0]
+        assert f"'{name}'" in warning["message"]
+        assert "openErrors:desc" in warning["message"]
+
+
+def test_search_errors_not_narrowed_keeps_the_id_order_for_a_date_sort_with_a_warning(
+    ready: Api,
+) -> None:
+    seen_at_different_dates(ready)
+    for sort in ("startDate:desc", "lastSeen:desc", "openErrors:desc", "skuId:asc"):
+        page = search(ready, ERRORS, sort=sort, to=99)
+        assert [item["id"] for item in page["items"]] == SEEDED_IDS, sort
+        [warning] = page["warnings"]
+        assert (warning["code"], warning["field"]) == ("sort_ignored", "sort")
+        assert "id:asc" in warning["message"]
+
+
+def test_search_errors_rejects_a_sort_neither_search_knows(ready: Api) -> None:
+    for sort in ("startDate:sideways", "skuId:up", "nonsense", ":desc", "startDate:desc:x"):
+        for params in ({"sort": sort}, {"sort": sort, "channels": FEED}):
+            response = ready.get(ERRORS, params=params)
+            assert response.status_code == 400, (sort, response.text)
+            [error] = problems(response)
+            assert (error["code"], error["field"]) == ("invalid_sort", "sort")
+            assert "startDate" in error["message"]
+
+
+def test_the_other_lists_still_reject_a_sort_they_do_not_know(ready: Api) -> None:
+    for path, sort in (
+        ("/offers", "openErrors:desc"),
+        ("/offers", "startDate:sideways"),
+        (INTERACTIONS, "openErrors:desc"),
+        (INTERACTIONS, "lastSeen:desc"),
+    ):
+        response = ready.get(path, params={"sort": sort})
+        assert response.status_code == 400, (path, sort)
+        assert {(e["code"], e["field"]) for e in problems(response)} == {("invalid_sort", "sort")}
+
+
+def test_the_openapi_documents_warnings_and_last_seen_as_optional(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    page = schemas["ErrorSearchPage"]
+    assert "warnings" in page["properties"]
+    assert "warnings" not in page.get("required", [])
+    assert page["properties"]["warnings"]["anyOf"][0]["items"] == {
+        "$ref": "#/components/schemas/Notice"
+    }
+    count = schemas["ErrorCodeCount"]
+    assert "lastSeen" in count["properties"]
+    assert "lastSeen" not in count.get("required", [])

@@ -21,10 +21,7 @@ from sentoffers.sandbox._data import CATEGORY_MAP
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_ENV_VAR = "SENTOFFERS_VTEX_REFERENCE"
-REFERENCE_CANDIDATES = (
-    REPO_ROOT / "reference" / "vtex-platform-subset.openapi.json",
-    REPO_ROOT.parent / "shared" / "reference" / "vtex-platform-subset.openapi.json",
-)
+REFERENCE_CANDIDATES = (REPO_ROOT / "tests" / "reference" / "vtex-platform-subset.openapi.json",)
 
 
 def load_reference() -> dict[str, Any]:
