@@ -19,6 +19,8 @@ One run:
    d. search interactions         ``GET .../search/interactions?channels=FEED&scope=price``
                                   ``&result=success``
    e. search errors by channel    ``GET .../search/errors?channels=FEED``
+   f. stuck offers                ``GET /api/sent-offers/offers?stuck=true&from=0&to=19``
+                                  (a third of them on one channel)
 
    and, for each read over the target (50 ms at p95, or all with ``--explain``), the SQL
    statements the service runs for it, each timed, with EXPLAIN QUERY PLAN (SQLite) or
@@ -323,6 +325,7 @@ class Generator:
             "last_interaction_id": None,
             "created_at": None,
             "updated_at": None,
+            "status_since": None,
             "metadata_checked_at": None,
         }
         previous_end = 0.0
@@ -348,6 +351,7 @@ class Generator:
                 }
             )
             status = to
+            offer["status_since"] = naive(at)
 
         for k, log_count in enumerate(log_counts):
             final = k == n - 1
@@ -1099,6 +1103,7 @@ QUERIES = {
     "c": "offer details",
     "d": "search interactions (3 filters)",
     "e": "search errors by channel",
+    "f": "stuck offers",
 }
 
 
@@ -1172,6 +1177,11 @@ class Workload:
             return Read(
                 "/api/sent-offers/search/errors", {**base, "channels": rng.choice(self.feeds)}
             )
+        if query == "f":
+            stuck = {**base, "stuck": "true", **self._page(0.8)}
+            if rng.random() < 1 / 3:
+                stuck["channel"] = rng.choice(self.feeds)
+            return Read("/api/sent-offers/offers", stuck)
         raise ValueError(query)
 
     def part_of_name(self, feed: str) -> str:
