@@ -370,14 +370,38 @@ def demo(
     exit_when_done: Annotated[
         bool, typer.Option("--exit-when-done", help="Exit once every SKU has settled.")
     ] = False,
-    database_url: DatabaseUrl = None,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--data-dir",
+            help="Where the demo writes everything: the service's store (sentoffers.db, "
+            "unless --database-url), the connector's state and queue (connector*.db) and "
+            "the service's log (service.log). Default: a new data/demo-<date>-<time>-<random> "
+            "per run. One demo at a time may use a directory.",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="The service's store (default: sentoffers.db in the data directory), e.g. "
+            "postgresql+psycopg://user:pass@host/db.",
+        ),
+    ] = None,
 ) -> None:
-    """Start the service, the sandbox and the connector; load the catalog; show the UI."""
+    """Start the service, the sandbox and the connector; load the catalog; show the UI.
+
+    Demos run side by side from one checkout: each writes under its own data directory and
+    takes free ports. Ctrl-C (SIGINT, to the process or its whole group) or SIGTERM stops
+    the service, the sandbox and the connector.
+    """
+    from pathlib import Path
+
     from sentoffers.demo import DemoOptions, run_demo
 
     options = DemoOptions(
         skus=skus, seed=seed, port=port, flaw_rate=flaw_rate, exit_when_done=exit_when_done,
-        database_url=database_url,
+        data_dir=Path(data_dir) if data_dir else None, database_url=database_url,
     )  # fmt: skip
     try:
         code = run_demo(options, echo=typer.echo)

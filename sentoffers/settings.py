@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     # `{productId}` of the offer shown.
     ui_secure_cookie: bool = False
     ui_session_hours: float = Field(default=8.0, gt=0)
+    # Origins (`http://host:port`, space-separated) the UI also shows images from, beside
+    # https: and data: images; e.g. a catalog served over plain http, as the demo's sandbox.
+    ui_image_origins: str = Field(
+        default="",
+        pattern=r"^\s*(https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(\s+|$))*$",
+    )
     ui_edit_information_url: str = (
         "https://{accountName}.myvtex.com/admin/Site/SkuForm.aspx?IdSku={skuId}"
     )

@@ -2,11 +2,13 @@
 
 Connector-supplied text reaches templates as plain strings and is escaped on output; no
 template marks connector data ``|safe``. URLs a connector or an admin supplied go through
-``safe_href``/``safe_src`` first, so no ``javascript:`` URL ever reaches an attribute.
+``safe_href``/``safe_src`` first, so no ``javascript:`` URL ever reaches an attribute, and no
+image the page's Content-Security-Policy would refuse is shown broken (``security``).
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from sentoffers.ui import csrf, views
+from sentoffers.ui.security import image_origins_of, origin_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -59,8 +62,9 @@ def safe_href(url: str | None) -> str | None:
     return None
 
 
-def safe_src(url: str | None) -> str | None:
-    """An image source the Content-Security-Policy lets load: https, data images, paths."""
+def safe_src(url: str | None, image_origins: tuple[str, ...] = ()) -> str | None:
+    """An image source the Content-Security-Policy lets load: https, data images, paths,
+    and http URLs of the ``image_origins`` (``security.image_origins`` form) allowed."""
     if not url:
         return None
     url = url.strip()
@@ -69,7 +73,19 @@ def safe_src(url: str | None) -> str | None:
         return url
     if url.startswith("/") and not url.startswith(("//", "/\\")):
         return url
+    if image_origins and lowered.startswith("http://") and origin_of(url) in image_origins:
+        return url
     return None
+
+
+_page_image_origins: ContextVar[tuple[str, ...]] = ContextVar("page_image_origins", default=())
+"""The extra image origins of the page ``render`` is rendering: macros imported from partials
+(``product_image``) see no page context, so the filter reads them from here."""
+
+
+def _safe_src_filter(url: str | None) -> str | None:
+    """``safe_src`` with the image origins of the app rendering the page."""
+    return safe_src(url, _page_image_origins.get())
 
 
 def _environment() -> jinja2.Environment:
@@ -84,7 +100,7 @@ def _environment() -> jinja2.Environment:
         human_date=human_date,
         iso_date=iso_date,
         safe_href=safe_href,
-        safe_src=safe_src,
+        safe_src=_safe_src_filter,
         thousands=lambda n: f"{n:,}",
     )
     env.globals.update(
@@ -114,11 +130,16 @@ def render(
 ) -> HTMLResponse:
     """A page: ``context`` plus who is signed in and the form token of the sign-out form."""
     token = csrf.token_for(request)
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {**context, "viewer": viewer, "csrf_token": token},
-        status_code=status_code,
-    )
+    # The page is rendered here, at once, with the image origins of the app it is for.
+    origins = _page_image_origins.set(image_origins_of(request.app))
+    try:
+        response = templates.TemplateResponse(
+            request,
+            name,
+            {**context, "viewer": viewer, "csrf_token": token},
+            status_code=status_code,
+        )
+    finally:
+        _page_image_origins.reset(origins)
     csrf.remember(request, response)
     return response

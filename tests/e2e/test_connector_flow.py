@@ -233,5 +233,5 @@ def test_the_demo_loads_the_catalog_and_prints_the_ui_address(tmp_path: Path) ->
     assert summary["settled"] == 50
     assert sum(summary["offers"].values()) == 50
     assert summary["offers"]["sending"] == 0
-    assert (tmp_path / "data" / "sentoffers.db").exists()
+    assert (tmp_path / summary["dataDir"] / "sentoffers.db").exists()
     print(f"\ndemo: 50 SKUs in {summary['seconds']} s ({50 / summary['seconds']:.1f} SKUs/s)")
