@@ -12,6 +12,16 @@
         if not response.ok:
             print(response.errors)
 
+Ported from the .NET ``SentOffers.SDK``, the SDK document's calls keep their shape: the
+call's credentials come last, and the DTOs keep their names and PascalCase properties
+(see ``_dotnet``)::
+
+    response = client.create_feed(
+        "account",
+        FeedCreateDTO(Id="vtex.marketplace", SalesChannel="1", AffiliatedId="AFL"),
+        credentials,
+    )
+
 ``AsyncSentOffersClient`` has the same operations as coroutines. Every call returns a
 ``SentOffersResponse``; ``raise_for_errors()`` turns a failed one into an exception (see
 ``sentoffers.client._errors`` for the hierarchy). Calls are retried on lost answers, 429
@@ -26,7 +36,19 @@ from sentoffers.client._client import (
     AsyncSentOffersClient,
     SentOffersClient,
 )
-from sentoffers.client._credentials import SentOffersCredentials
+from sentoffers.client._credentials import CredentialsLike, SentOffersCredentials
+from sentoffers.client._dotnet import (
+    CreateLogDataRequest,
+    CreateLogDTO,
+    CreateLogErrorRequest,
+    FeedCreateDTO,
+    FeedCreateResponseDto,
+    InteractionContextType,
+    InteractionCreateDTO,
+    InteractionSourceType,
+    OriginType,
+    UnifiedInteractionCreateDTO,
+)
 from sentoffers.client._entries import (
     ChannelError,
     KnownCode,
@@ -103,6 +125,10 @@ __all__ = [
     "ChannelRead",
     "ConflictError",
     "Context",
+    "CreateLogDTO",
+    "CreateLogDataRequest",
+    "CreateLogErrorRequest",
+    "CredentialsLike",
     "DataStatus",
     "ErrorCodeCreate",
     "ErrorCodeRead",
@@ -111,14 +137,19 @@ __all__ = [
     "ErrorSearchPage",
     "Evidence",
     "FeedCreate",
+    "FeedCreateDTO",
+    "FeedCreateResponseDto",
     "FeedCreated",
     "FeedRead",
     "FeedUpdate",
     "GoneError",
     "Interaction",
+    "InteractionContextType",
     "InteractionCreate",
+    "InteractionCreateDTO",
     "InteractionRead",
     "InteractionSearchPage",
+    "InteractionSourceType",
     "InteractionSummaryPage",
     "KeyCreate",
     "KeyCreated",
@@ -135,6 +166,7 @@ __all__ = [
     "OfferSummary",
     "OperationSet",
     "Origin",
+    "OriginType",
     "PermissionDeniedError",
     "RateLimitedError",
     "RetryPolicy",
@@ -147,6 +179,7 @@ __all__ = [
     "Source",
     "TransportError",
     "UnifiedCreate",
+    "UnifiedInteractionCreateDTO",
     "UnifiedRead",
     "UnmappedErrorPage",
     "ValidationError",

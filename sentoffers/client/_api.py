@@ -1,8 +1,11 @@
 """Every operation of the service, described once (see ``_operations``).
 
-Argument order follows the .NET SDK: the account, then the path's ids, then the body; then
-keyword-only options. Bodies are the service's own models, or plain mappings sent as given
-(PascalCase keys and .NET spellings are accepted, as the service accepts them).
+Argument order follows the .NET SDK: the account, then the path's ids, then the body, then
+the call's own ``credentials`` (by position, as ``CreateFeedAsync(account, dto,
+credentials)`` passes them, or by keyword); then keyword-only options. Operations with query
+filters take ``credentials`` by keyword only. Bodies are the service's own models, or plain
+mappings sent as given (PascalCase keys and .NET spellings are accepted, as the service
+accepts them).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sentoffers.channels.schemas import ChannelCreate, ChannelRead
-from sentoffers.client._credentials import SentOffersCredentials
+from sentoffers.client._credentials import CredentialsLike
 from sentoffers.client._operations import API, Call, Operation, Unscoped, segment
 from sentoffers.error_codes.schemas import ErrorCodeCreate, ErrorCodeRead, ErrorCodeUpdate
 from sentoffers.feeds.schemas import FeedCreate, FeedCreated, FeedRead, FeedUpdate
@@ -39,7 +42,8 @@ from sentoffers.search.schemas import ErrorSearchPage, InteractionSearchPage
 
 __all__ = ["OperationSet"]
 
-Credentials = SentOffersCredentials | None
+Credentials = CredentialsLike
+"""A call's own credentials: ``SentOffersCredentials``, a mapping of them, or ``None``."""
 Values = str | Sequence[str] | None
 """One value, or several sent as a comma list."""
 
@@ -70,8 +74,8 @@ def _interactions(feed_id: str, sku_id: str) -> str:
 def create_channel(
     account: str,
     channel: ChannelCreate | Mapping[str, Any],
-    *,
     credentials: Credentials = None,
+    *,
     idempotency_key: str | None = None,
 ) -> Call[ChannelRead]:
     """Register a marketplace channel (``vendor.name``, e.g. ``vtex.netshoes``)."""
@@ -84,8 +88,8 @@ def create_channel(
 def create_feed(
     account: str,
     feed: FeedCreate | Mapping[str, Any],
-    *,
     credentials: Credentials = None,
+    *,
     idempotency_key: str | None = None,
 ) -> Call[FeedCreated]:
     """Activate a feed: the seller's affiliate and sales channel on a channel.
@@ -98,12 +102,12 @@ def create_feed(
     )  # fmt: skip
 
 
-def list_feeds(account: str, *, credentials: Credentials = None) -> Call[list[FeedRead]]:
+def list_feeds(account: str, credentials: Credentials = None) -> Call[list[FeedRead]]:
     """The account's active feeds."""
     return Call("GET", f"{API}/feeds", list[FeedRead], account, credentials=credentials)
 
 
-def get_feed(account: str, feed_id: str, *, credentials: Credentials = None) -> Call[FeedRead]:
+def get_feed(account: str, feed_id: str, credentials: Credentials = None) -> Call[FeedRead]:
     """One feed, with its channel's name and logo."""
     return Call(
         "GET", f"{API}/feeds/{segment(feed_id)}", FeedRead, account, credentials=credentials
@@ -114,7 +118,6 @@ def update_feed(
     account: str,
     feed_id: str,
     feed: FeedUpdate | Mapping[str, Any],
-    *,
     credentials: Credentials = None,
 ) -> Call[None]:
     """Change a feed's affiliate or sales channel."""
@@ -124,7 +127,7 @@ def update_feed(
     )  # fmt: skip
 
 
-def delete_feed(account: str, feed_id: str, *, credentials: Credentials = None) -> Call[None]:
+def delete_feed(account: str, feed_id: str, credentials: Credentials = None) -> Call[None]:
     """Deactivate a feed: its offers leave the seller's views; nothing is deleted.
 
     ``DeleteFeedAsync`` of the .NET SDK.
@@ -140,11 +143,21 @@ def create_interaction(
     feed_id: str,
     sku_id: str,
     interaction: InteractionCreate | Mapping[str, Any],
-    *,
     credentials: Credentials = None,
+    *,
     idempotency_key: str | None = None,
 ) -> Call[InteractionRead]:
-    """Open an interaction on an offer (``CreateInteractionAsync``)."""
+    """Open an interaction on an offer (``CreateInteractionAsync`` of the .NET SDK).
+
+    The SDK document's example of ``CreateInteractionAsync`` leaves the SKU out, but an
+    interaction is opened on one SKU (``POST /feeds/{feedId}/skus/{skuId}/interactions``):
+    its id goes between the feed's id and the body, as in ``CreateLogAsync``.
+    """
+    if isinstance(sku_id, BaseModel | Mapping):
+        raise TypeError(
+            "create_interaction(account, feed_id, sku_id, interaction, credentials): the SKU "
+            f"id comes before the interaction's body, got a {type(sku_id).__name__} instead"
+        )
     return Call(
         "POST", _interactions(feed_id, sku_id), InteractionRead, account,
         body=_body(interaction),
@@ -153,7 +166,7 @@ def create_interaction(
 
 
 def get_interaction(
-    account: str, feed_id: str, sku_id: str, interaction_id: str, *, credentials: Credentials = None
+    account: str, feed_id: str, sku_id: str, interaction_id: str, credentials: Credentials = None
 ) -> Call[InteractionRead]:
     """One interaction with its logs."""
     return Call(
@@ -167,11 +180,14 @@ def close_interaction(
     feed_id: str,
     sku_id: str,
     interaction_id: str,
-    *,
     credentials: Credentials = None,
+    *,
     idempotency_key: str | None = None,
 ) -> Call[None]:
-    """Close an interaction: its result is decided and the offer's status follows."""
+    """Close an interaction: its result is decided and the offer's status follows.
+
+    ``CloseInteractionAsync`` of the .NET SDK; what makes the update visible to sellers.
+    """
     return Call(
         "POST", f"{_interactions(feed_id, sku_id)}/{segment(interaction_id)}/close", None,
         account, credentials=credentials, idempotency_key=idempotency_key,
@@ -184,11 +200,16 @@ def create_log(
     sku_id: str,
     interaction_id: str,
     log: LogCreate | Mapping[str, Any],
-    *,
     credentials: Credentials = None,
+    *,
     idempotency_key: str | None = None,
 ) -> Call[LogCreated]:
-    """Add a log to an open interaction (``CreateLogAsync``)."""
+    """Add a log to an open interaction (``CreateLogAsync`` of the .NET SDK).
+
+    ``log`` is a ``LogCreate`` (``CreateLogDTO``) or a mapping, in the document's shapes
+    too: ``Type="Info"``, ``Data={"Status": "Synchronized", "Price": 124}``, a
+    ``DateTime.Now.ToString()`` date.
+    """
     return Call(
         "POST", f"{_interactions(feed_id, sku_id)}/{segment(interaction_id)}/logs", LogCreated,
         account, body=_body(log),
@@ -202,7 +223,6 @@ def get_log(
     sku_id: str,
     interaction_id: str,
     log_id: str,
-    *,
     credentials: Credentials = None,
 ) -> Call[LogRead]:
     """One log (410 once purged after the retention period)."""
@@ -215,8 +235,8 @@ def create_unified_interaction(
     feed_id: str,
     sku_id: str,
     unified: UnifiedCreate | Mapping[str, Any],
-    *,
     credentials: Credentials = None,
+    *,
     idempotency_key: str | None = None,
 ) -> Call[UnifiedRead]:
     """Open an interaction, log once and close it, in one call.
@@ -234,8 +254,8 @@ def create_unified_batch(
     account: str,
     feed_id: str,
     items: Iterable[BatchItem | Mapping[str, Any]],
-    *,
     credentials: Credentials = None,
+    *,
     idempotency_key: str | None = None,
 ) -> Call[BatchRead]:
     """Many unified interactions of one feed in one call; each item succeeds or fails alone.
@@ -289,7 +309,7 @@ def list_offers(
 
 
 def get_offer(
-    account: str, feed_id: str, sku_id: str, *, credentials: Credentials = None
+    account: str, feed_id: str, sku_id: str, credentials: Credentials = None
 ) -> Call[OfferDetails]:
     """One offer: open errors with their solution, status history and recent interactions."""
     path = f"{API}/feeds/{segment(feed_id)}/skus/{segment(sku_id)}"
@@ -386,22 +406,22 @@ def search_errors(
 
 
 def get_error_code(
-    error_code_id: str, *, credentials: Credentials = None
+    error_code_id: str, credentials: Credentials = None
 ) -> Call[list[ErrorCodeRead]]:
     """An error code with its solution (an array, as the official API answers)."""
     path = f"{API}/error-codes/{segment(error_code_id)}"
     return Call("GET", path, list[ErrorCodeRead], credentials=credentials)
 
 
-def list_error_codes(*, credentials: Credentials = None) -> Call[list[ErrorCodeRead]]:
+def list_error_codes(credentials: Credentials = None) -> Call[list[ErrorCodeRead]]:
     """The whole error-code list."""
     return Call("GET", f"{API}/error-codes", list[ErrorCodeRead], credentials=credentials)
 
 
 def create_error_code(
     code: ErrorCodeCreate | Mapping[str, Any],
-    *,
     credentials: Credentials = None,
+    *,
     idempotency_key: str | None = None,
 ) -> Call[ErrorCodeRead]:
     """Add an error code (admin)."""
@@ -414,7 +434,6 @@ def create_error_code(
 def update_error_code(
     error_code_id: str,
     code: ErrorCodeUpdate | Mapping[str, Any],
-    *,
     credentials: Credentials = None,
 ) -> Call[ErrorCodeRead]:
     """Change an error code's type, description or solution (admin)."""
@@ -424,7 +443,7 @@ def update_error_code(
     )  # fmt: skip
 
 
-def delete_error_code(error_code_id: str, *, credentials: Credentials = None) -> Call[None]:
+def delete_error_code(error_code_id: str, credentials: Credentials = None) -> Call[None]:
     """Remove an error code (admin); later logs with it are classified NTMAP-001."""
     path = f"{API}/error-codes/{segment(error_code_id)}"
     return Call("DELETE", path, None, credentials=credentials)
@@ -432,8 +451,8 @@ def delete_error_code(error_code_id: str, *, credentials: Credentials = None) ->
 
 def create_key(
     key: KeyCreate | Mapping[str, Any],
-    *,
     credentials: Credentials = None,
+    *,
     idempotency_key: str | None = None,
 ) -> Call[KeyCreated]:
     """Issue an AppKey/AppToken pair for some accounts and a role (admin)."""
@@ -443,7 +462,7 @@ def create_key(
     )  # fmt: skip
 
 
-def revoke_key(app_key: str, *, credentials: Credentials = None) -> Call[None]:
+def revoke_key(app_key: str, credentials: Credentials = None) -> Call[None]:
     """Revoke an AppKey (admin)."""
     return Call("DELETE", f"{API}/keys/{segment(app_key)}", None, credentials=credentials)
 

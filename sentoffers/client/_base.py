@@ -15,7 +15,7 @@ import httpx
 from pydantic import ValidationError as ModelError
 
 from sentoffers import __version__
-from sentoffers.client._credentials import SentOffersCredentials
+from sentoffers.client._credentials import CredentialsLike, SentOffersCredentials
 from sentoffers.client._operations import Call
 from sentoffers.client._response import ErrorItem, SentOffersResponse, parse_errors
 from sentoffers.client._retry import RetryPolicy, next_delay, parse_retry_after, should_retry
@@ -42,7 +42,7 @@ def default_jitter() -> float:
 class ClientOptions(TypedDict, total=False):
     """The options both clients take, besides ``base_url``, ``transport`` and ``sleep``."""
 
-    credentials: SentOffersCredentials | None
+    credentials: CredentialsLike
     timeout: float | httpx.Timeout
     retry: RetryPolicy | None
     idempotency_keys: bool
@@ -56,17 +56,18 @@ class BaseClient:
     """Configuration shared by ``SentOffersClient`` and ``AsyncSentOffersClient``.
 
     ``base_url`` defaults to ``SENTOFFERS_URL``, then ``http://127.0.0.1:8000``.
-    ``credentials`` are used unless a call passes its own. ``timeout`` applies to each
-    request (10 s, 5 s to connect), ``retry`` is the ``RetryPolicy``, ``limits`` the
-    connection pool's. ``idempotency_keys=False`` sends POSTs without a key (they are then
-    not retried once sent). ``clock`` and ``jitter`` exist for tests.
+    ``credentials`` (a ``SentOffersCredentials``, or a mapping of its .NET property names)
+    are used unless a call passes its own. ``timeout`` applies to each request (10 s, 5 s
+    to connect), ``retry`` is the ``RetryPolicy``, ``limits`` the connection pool's.
+    ``idempotency_keys=False`` sends POSTs without a key (they are then not retried once
+    sent). ``clock`` and ``jitter`` exist for tests.
     """
 
     def __init__(
         self,
         base_url: str | None = None,
         *,
-        credentials: SentOffersCredentials | None = None,
+        credentials: CredentialsLike = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         idempotency_keys: bool = True,
@@ -77,7 +78,7 @@ class BaseClient:
     ) -> None:
         url = base_url or os.environ.get("SENTOFFERS_URL") or DEFAULT_URL
         self.base_url = url.rstrip("/")
-        self.credentials = credentials
+        self.credentials = SentOffersCredentials.coerce(credentials)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.retry = retry or RetryPolicy()
         self.idempotency_keys = idempotency_keys
@@ -93,7 +94,7 @@ class BaseClient:
     def request(
         self, call: Call[Any], idempotency_key: str | None, request_id: str
     ) -> httpx.Request:
-        credentials = call.credentials or self.credentials
+        credentials = call.caller() or self.credentials
         headers = {"Accept": "application/json", "User-Agent": self.user_agent}
         headers["X-Request-Id"] = request_id
         if credentials is not None:

@@ -15,7 +15,7 @@ import httpx
 
 from sentoffers.client._api import OperationSet
 from sentoffers.client._base import BaseClient, ClientOptions
-from sentoffers.client._credentials import SentOffersCredentials
+from sentoffers.client._credentials import CredentialsLike
 from sentoffers.client._interaction import AsyncInteraction, Interaction
 from sentoffers.client._operations import Call, Operation, Unscoped
 from sentoffers.client._response import SentOffersResponse
@@ -78,7 +78,7 @@ class AsyncSentOffersClient(BaseClient, OperationSet):
         source: str = "channel",
         context: str = "ongoing",
         agent: str = "",
-        credentials: SentOffersCredentials | None = None,
+        credentials: CredentialsLike = None,
     ) -> AsyncInteraction:
         """An interaction for ``async with``: opened on entry, closed on exit (see
         ``AsyncInteraction``)."""
@@ -150,7 +150,7 @@ class SentOffersClient(BaseClient, OperationSet):
         source: str = "channel",
         context: str = "ongoing",
         agent: str = "",
-        credentials: SentOffersCredentials | None = None,
+        credentials: CredentialsLike = None,
     ) -> Interaction:
         """An interaction for ``with``: opened on entry, closed on exit (see ``Interaction``)."""
         return Interaction(

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from sentoffers.client._credentials import SentOffersCredentials
+from sentoffers.client._credentials import CredentialsLike, SentOffersCredentials
 from sentoffers.client._entries import exception_failure
 from sentoffers.client._errors import SentOffersError
 from sentoffers.domain.model import LogType
@@ -60,13 +60,13 @@ class _InteractionBase:
         source: str,
         context: str,
         agent: str,
-        credentials: SentOffersCredentials | None,
+        credentials: CredentialsLike,
     ) -> None:
         self.account = account
         self.feed_id = feed_id
         self.sku_id = sku_id
         self.agent = agent
-        self.credentials = credentials
+        self.credentials = SentOffersCredentials.coerce(credentials)
         self.opening = InteractionCreate.model_validate(
             {"origin": origin, "source": source, "context": context}
         )

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, TypeAdapter
 
-from sentoffers.client._credentials import SentOffersCredentials
+from sentoffers.client._credentials import CredentialsLike, SentOffersCredentials
 
 if TYPE_CHECKING:
     from sentoffers.client._client import (
@@ -52,8 +52,17 @@ class Call(Generic[T]):
     account: str | None = None
     params: Mapping[str, str | None] = field(default_factory=dict)
     body: Any = None
-    credentials: SentOffersCredentials | None = None
+    credentials: CredentialsLike = None
+    """Who sends it, instead of the client's credentials; a mapping becomes
+    ``SentOffersCredentials`` here, so a wrong one fails when the call is made."""
     idempotency_key: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "credentials", SentOffersCredentials.coerce(self.credentials))
+
+    def caller(self) -> SentOffersCredentials | None:
+        """The call's own credentials, if it has any."""
+        return SentOffersCredentials.coerce(self.credentials)
 
     def query(self) -> dict[str, str]:
         query = {key: value for key, value in self.params.items() if value is not None}

@@ -437,10 +437,12 @@ def route_of(operation: str) -> tuple[str, str]:
     """The method and path template an operation calls, e.g. ``("GET", "/feeds/{}")``."""
     build = vars(OperationSet)[operation].build
     hints = get_type_hints(build)
+    # The required arguments: path values and bodies (credentials have a default).
     arguments = [
         PLACEHOLDER if hints[parameter.name] is str else {}
         for parameter in inspect.signature(build).parameters.values()
         if parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        and parameter.default is inspect.Parameter.empty
     ]
     call = build(*arguments)
     return call.method, call.path.replace(PLACEHOLDER, "{}")

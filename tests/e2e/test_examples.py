@@ -41,5 +41,11 @@ def test_the_sdk_document_flow_example_runs_to_the_end(
     for _ in range(runs):
         done = run_example("sdk_document_flow.py", shared_service, account)
         assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    # The price and inventory flows of the document (Info logs stating Synchronized) end Synced.
+    assert "SKU 1 after the price update: synced 124 BRL" in done.stdout
+    assert "SKU 1 after the inventory update: synced inventory 8" in done.stdout
     assert "SKU 2 after the refused description: error ['CTLG-006-001']" in done.stdout
+    assert "SKU 3 after the refused price: error" in done.stdout
+    assert "SKU 3 after the next price update: synced" in done.stdout
+    assert "SKU 1 after the unified contract: notification, synced" in done.stdout
     assert "the SDK document's flow ran to the end" in done.stdout
