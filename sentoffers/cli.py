@@ -101,22 +101,33 @@ def _first_run_key(db: Database, settings: Settings) -> NewKey | None:
 @keys_app.command("create")
 def keys_create(
     account: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
-            help="Account the key may touch (repeatable; '*' for every account, admin only)."
+            help="Account the key may touch (repeatable; '*' for every account, admin only). "
+            "Needed by every role but platform; a platform key holds none."
         ),
-    ],
-    role: Annotated[Role, typer.Option(help="admin, connector or viewer.")] = Role.CONNECTOR,
+    ] = None,
+    role: Annotated[
+        Role,
+        typer.Option(
+            help="admin, connector or viewer (of the accounts given), or platform: the "
+            "operator's key, which changes error codes and channels and manages every key."
+        ),
+    ] = Role.CONNECTOR,
     label: Annotated[str | None, typer.Option(help="A note about who holds the key.")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create an API key and print {"appKey", "appToken"} as JSON; the token is shown once."""
+    """Create an API key and print {"appKey", "appToken"} as JSON; the token is shown once.
+
+    The command line is the operator's: it makes keys of any role, platform included (the
+    API makes platform keys only for another platform key).
+    """
     from sentoffers.errors import ServiceError
     from sentoffers.keys.service import create_key
 
     db = open_database(_settings(database_url))
     try:
-        key = create_key(db, role, account, label=label)
+        key = create_key(db, role, account or [], label=label)
     except ServiceError as error:
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(2) from None

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
 
-from sentoffers.api.auth import WriteTenant
+from fastapi import APIRouter, Path, Request, Response
+
+from sentoffers.api.auth import CurrentPrincipal, WriteTenant
 from sentoffers.api.compat import ContractRoute
+from sentoffers.api.idempotency import IdempotencyKeyDep, keyed_write
 from sentoffers.channels import service
-from sentoffers.channels.schemas import ChannelCreate, ChannelRead
+from sentoffers.channels.schemas import ChannelCreate, ChannelRead, ChannelUpdate
+from sentoffers.domain import permissions
+from sentoffers.errors import Forbidden
 
 router = APIRouter(prefix="/api/sent-offers", tags=["Channels"], route_class=ContractRoute)
 
@@ -17,6 +22,36 @@ router = APIRouter(prefix="/api/sent-offers", tags=["Channels"], route_class=Con
     summary="Create Channel",
     operation_id="CreateChannel",
 )
-def create_channel(body: ChannelCreate, tenant: WriteTenant, request: Request) -> ChannelRead:
-    """Create the channel of a marketplace, once; its id is ``vendor.channel-slug``."""
-    return service.create(request.app.state.db, tenant.account, body)
+def create_channel(
+    body: ChannelCreate, tenant: WriteTenant, keyed: IdempotencyKeyDep, request: Request
+) -> Response:
+    """Create the channel of a marketplace, once; its id is ``vendor.channel-slug``.
+
+    Channels are global and first come: a second create of the same id is a conflict and
+    changes nothing, so no account changes what another shows.
+    """
+    if not permissions.may_create_channel(tenant.principal, tenant.account):
+        raise Forbidden("only a connector or admin key creates channels", field="an")
+    with keyed_write(request.app.state.db, keyed) as write:
+        return write.answer(201, service.create(write.db, tenant.account, body))
+
+
+@router.put(
+    "/channels/{channelId}",
+    response_model=ChannelRead,
+    summary="Change a channel's name and logo (platform)",
+)
+def update_channel(
+    id_: Annotated[str, Path(alias="channelId", max_length=128)],
+    body: ChannelUpdate,
+    principal: CurrentPrincipal,
+    request: Request,
+) -> ChannelRead:
+    """Every account's feeds of the channel show its name and logo, so only a platform key
+    (the service operator's) changes them, e.g. to correct what its first creator set."""
+    if not permissions.may_change_channel(principal):
+        raise Forbidden(
+            "only a platform key changes a channel, which every account shows",
+            code="platform_only",
+        )
+    return service.update(request.app.state.db, id_, body)

@@ -11,6 +11,13 @@ class ChannelCreate(CompatModel):
     logo: str = Field(min_length=1, max_length=4000)
 
 
+class ChannelUpdate(CompatModel):
+    """A channel's new name and logo (its id and vendor never change)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    logo: str = Field(min_length=1, max_length=4000)
+
+
 class ChannelRead(ReadModel):
     id: str
     vendor: str

@@ -21,6 +21,8 @@ class Origin(enum.StrEnum):
 class Context(enum.StrEnum):
     SETUP = "setup"
     ONGOING = "ongoing"
+    # The .NET SDK's InteractionContextType names the ongoing context "sync": an alias.
+    sync = "ongoing"
 
 
 class State(enum.StrEnum):
@@ -68,9 +70,13 @@ class DataStatus(enum.StrEnum):
 
 
 class Role(enum.StrEnum):
+    """What a key may do; the rules are in ``sentoffers.domain.permissions``."""
+
     ADMIN = "admin"
     CONNECTOR = "connector"
     VIEWER = "viewer"
+    PLATFORM = "platform"
+    """The service operator's key: global objects and every key, but no account's data."""
 
 
 UNMAPPED_CODE = "NTMAP-001"

@@ -28,3 +28,14 @@ class ErrorCodeUpdate(CompatModel):
 
 class ErrorCodeCreate(ErrorCodeUpdate):
     id: str = Field(min_length=3, max_length=64, pattern=CODE_PATTERN, examples=["SHIP-001"])
+
+
+class ErrorCodeOverride(CompatModel):
+    """An account's own solution for a global code; its type and description stay global."""
+
+    solution_text: str | None = Field(default=None, max_length=1000)
+    solution_link: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="May hold {accountName}, {skuId} and {productId}, filled per offer.",
+    )

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Path, Request, Response
 
 from sentoffers.api.auth import CurrentPrincipal
 from sentoffers.api.compat import ContractRoute
+from sentoffers.domain import permissions
 from sentoffers.errors import Forbidden
 from sentoffers.keys import service
 from sentoffers.keys.schemas import AppTokenIssued, AppTokenLogin, KeyCreate, KeyCreated
+from sentoffers.keys.service import Principal
 
 router = APIRouter(tags=["Keys"], route_class=ContractRoute)
 
@@ -18,12 +20,22 @@ router = APIRouter(tags=["Keys"], route_class=ContractRoute)
     "/api/sent-offers/keys",
     status_code=201,
     response_model=KeyCreated,
-    summary="Create an API key (admin)",
+    summary="Create an API key (admin or platform)",
 )
 def create_key(body: KeyCreate, principal: CurrentPrincipal, request: Request) -> KeyCreated:
-    """An admin creates keys for the accounts it holds; the token is shown only here."""
-    principal.require_admin()
-    outside = [a for a in body.accounts if not principal.has_account(a)]
+    """An admin creates keys for the accounts it holds; a platform key, any key.
+
+    The token is shown only here.
+    """
+    _require_key_manager(principal)
+    if not permissions.may_grant_role(principal, body.role):
+        raise Forbidden(
+            "only a platform key (or the `sentoffers keys create` command) can create a "
+            "platform key",
+            code="platform_only",
+            field="role",
+        )
+    outside = permissions.accounts_beyond_grant(principal, body.accounts)
     if outside:
         raise Forbidden(f"this key cannot grant accounts it does not hold: {outside}")
     key = service.create_key(request.app.state.db, body.role, body.accounts, label=body.label)
@@ -36,15 +48,24 @@ def create_key(body: KeyCreate, principal: CurrentPrincipal, request: Request) -
     "/api/sent-offers/keys/{appKey}",
     status_code=204,
     response_class=Response,
-    summary="Revoke an API key (admin)",
+    summary="Revoke an API key (admin or platform)",
 )
 def revoke_key(
     app_key: Annotated[str, Path(alias="appKey")], principal: CurrentPrincipal, request: Request
 ) -> Response:
-    principal.require_admin()
-    service.revoke_key(request.app.state.db, app_key)
+    """A platform key revokes any key; an admin, the keys whose accounts are all its own.
+
+    Any other key answers 404, exactly as an unknown key does.
+    """
+    _require_key_manager(principal)
+    service.revoke_key(request.app.state.db, app_key, revoker=principal)
     request.app.state.authenticator.forget(app_key)
     return Response(status_code=204)
+
+
+def _require_key_manager(principal: Principal) -> None:
+    if not permissions.may_manage_keys(principal):
+        raise Forbidden("only an admin or platform key can manage keys", code="admin_only")
 
 
 @router.post(

@@ -1,8 +1,10 @@
 """API keys and who they let in.
 
 A key is an ``appKey`` with a secret ``appToken`` (stored as a SHA-256 hash), a role and
-the accounts it may touch (``*`` for every account, admin keys only). A key may also be
-exchanged for a signed token, sent as ``VtexIdclientAutCookie``.
+the accounts it may touch (``*`` for every account, admin keys only; none for a platform
+key, the operator's, which acts on global objects only). A key may also be exchanged for a
+signed token, sent as ``VtexIdclientAutCookie``. Who may make or revoke which key is in
+``sentoffers.domain.permissions``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,18 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 
 from sentoffers.domain.model import Role
+from sentoffers.domain.permissions import (
+    EVERY_ACCOUNT,
+    Access,
+    KeyHolder,
+    holds_account,
+    may_revoke_key,
+)
 from sentoffers.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from sentoffers.store.db import Database
 from sentoffers.store.tables import api_keys
 
-ALL_ACCOUNTS = "*"
+ALL_ACCOUNTS = EVERY_ACCOUNT
 _ALPHABET = string.ascii_uppercase + string.digits
 
 
@@ -39,7 +48,7 @@ class Principal:
     accounts: frozenset[str]
 
     def has_account(self, account: str) -> bool:
-        return ALL_ACCOUNTS in self.accounts or account in self.accounts
+        return holds_account(self, account)
 
     def require_read(self, account: str) -> None:
         if not self.has_account(account):
@@ -49,10 +58,6 @@ class Principal:
         self.require_read(account)
         if self.role == Role.VIEWER:
             raise Forbidden("a viewer key cannot write", code="read_only")
-
-    def require_admin(self) -> None:
-        if self.role != Role.ADMIN:
-            raise Forbidden("only an admin key can do this", code="admin_only")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +75,24 @@ def hash_token(token: str) -> str:
 def create_key(
     db: Database, role: Role, accounts: list[str], *, label: str | None = None
 ) -> NewKey:
-    """Create a key for ``accounts``; the token is shown once and only its hash is kept."""
+    """Create a key for ``accounts``; the token is shown once and only its hash is kept.
+
+    Who may ask for it is the caller's check (``may_grant_role``); here, what a key of
+    ``role`` may hold: a platform key no account, any other key at least one.
+    """
     cleaned = tuple(dict.fromkeys(a.strip() for a in accounts if a.strip()))
-    if not cleaned:
+    if role == Role.PLATFORM and cleaned:
+        raise InvalidInput(
+            "a platform key holds no account: it acts on keys, error codes and channels, "
+            "never on an account's data",
+            field="accounts",
+        )
+    if role != Role.PLATFORM and not cleaned:
         raise InvalidInput("a key needs at least one account", field="accounts")
     if ALL_ACCOUNTS in cleaned and role != Role.ADMIN:
         raise InvalidInput("only admin keys may hold every account ('*')", field="accounts")
-    prefix = "".join(c for c in cleaned[0].lower() if c.isalnum())[:20] or "all"
+    first = cleaned[0] if cleaned else role.value
+    prefix = "".join(c for c in first.lower() if c.isalnum())[:20] or "all"
     app_key = f"vtexappkey-{prefix}-{''.join(secrets.choice(_ALPHABET) for _ in range(6))}"
     app_token = "".join(secrets.choice(_ALPHABET) for _ in range(100))
     with db.unit_of_work() as uow:
@@ -99,15 +115,19 @@ def has_keys(db: Database) -> bool:
         return uow.conn.execute(select(api_keys.c.app_key).limit(1)).first() is not None
 
 
-def revoke_key(db: Database, app_key: str) -> None:
+def revoke_key(db: Database, app_key: str, *, revoker: KeyHolder | None = None) -> None:
+    """Revoke ``app_key``, as ``revoker`` (None: the operator, from the command line).
+
+    A key the revoker may not revoke is answered exactly like an unknown one, so an admin
+    learns nothing of other accounts' keys.
+    """
+    active = (api_keys.c.app_key == app_key, api_keys.c.revoked_at.is_(None))
     with db.unit_of_work() as uow:
-        done = uow.conn.execute(
-            update(api_keys)
-            .where(api_keys.c.app_key == app_key, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC))
-        )
-        if done.rowcount == 0:
-            raise NotFound(f"no active key {app_key!r}")
+        row = uow.conn.execute(select(api_keys.c.role, api_keys.c.accounts).where(*active)).first()
+        key = None if row is None else Access(Role(row.role), frozenset(row.accounts))
+        if key is None or (revoker is not None and not may_revoke_key(revoker, key)):
+            raise NotFound("no active key has this appKey", field="appKey")
+        uow.conn.execute(update(api_keys).where(*active).values(revoked_at=datetime.now(UTC)))
         uow.commit()
 
 

@@ -16,6 +16,7 @@ from sentoffers.api.paging import Window, count_capped, order_by, paging, parse_
 from sentoffers.domain.model import OfferStatus
 from sentoffers.domain.rules import DEFAULT_STUCK_AFTER, is_stuck, stuck_cutoff
 from sentoffers.domain.vocabulary import parse_origin, parse_result
+from sentoffers.error_codes.service import account_codes
 from sentoffers.errors import InvalidInput, NotFound, Problem
 from sentoffers.feeds.service import AccountFeeds, account_feeds
 from sentoffers.interactions.schemas import iso
@@ -48,7 +49,6 @@ from sentoffers.offers.schemas import (
 from sentoffers.store.db import Database
 from sentoffers.store.dialect import offer_text_matches
 from sentoffers.store.tables import (
-    error_codes,
     error_occurrences,
     interactions,
     logs,
@@ -424,14 +424,15 @@ def get_offer(
                 f"no offer for SKU {sku_id!r} in feed {feed_id!r} (or the feed is deactivated)",
                 field="skuId",
             )
+        codes = account_codes(account)  # the account's own solution where it set one
         errors = conn.execute(
             select(
                 error_occurrences,
-                error_codes.c.type.label("code_type"),
-                error_codes.c.solution_text,
-                error_codes.c.solution_link,
+                codes.c.type.label("code_type"),
+                codes.c.solution_text,
+                codes.c.solution_link,
             )
-            .outerjoin(error_codes, error_codes.c.id == error_occurrences.c.error_code_id)
+            .outerjoin(codes, codes.c.id == error_occurrences.c.error_code_id)
             .where(
                 error_occurrences.c.account == account,
                 error_occurrences.c.feed_id == feed_id,

@@ -2,7 +2,8 @@
 
 Every table of seller data carries ``account`` and every key starts with it, so the data
 can be sharded by account (Citus distribution column) without a schema change. Channels,
-error codes and API keys are global reference tables.
+error codes and API keys are global reference tables (an account's own solutions for error
+codes are seller data, in ``error_code_overrides``).
 """
 
 from __future__ import annotations
@@ -100,6 +101,18 @@ error_codes = Table(
     Column("description", Text, nullable=False),
     Column("solution_text", Text),
     Column("solution_link", Text),
+)
+
+# An account's own solution for a global error code, shown on that account's offers in place
+# of the global one. Set by the account's admins; the global code stays the platform's.
+error_code_overrides = Table(
+    "error_code_overrides",
+    metadata,
+    Column("account", ACCOUNT, primary_key=True),
+    Column("error_code_id", String(64), primary_key=True),
+    Column("solution_text", Text),
+    Column("solution_link", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 feeds = Table(

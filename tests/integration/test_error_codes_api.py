@@ -1,6 +1,7 @@
-"""The error-code list through the HTTP API: read by every key, maintained by admins.
+"""The error-code list through the HTTP API: read by every key, maintained by platform keys.
 
-Error codes are global, not per account. Every test runs on SQLite and on PostgreSQL.
+Error codes are global, not per account; an account's admin may set its own solution for a
+code (``?an=ACCOUNT``), see test_admin_tenancy. Every test runs on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from sentoffers.domain.model import Role
 from sentoffers.domain.seed_error_codes import SEED_ERROR_CODES
-from tests.integration.conftest import FEED, Api
+from sentoffers.keys.service import create_key
+from sentoffers.store.db import Database
+from tests.integration.conftest import ACCOUNT, FEED, Api
 
 CODES = "/api/sent-offers/error-codes"
 SEEDED_IDS = sorted(code.id for code in SEED_ERROR_CODES)
@@ -32,8 +36,10 @@ def call(api: Api, method: str, path: str = "", **kwargs: Any) -> httpx.Response
 
 
 @pytest.fixture
-def admin(make_api: Callable[..., Api]) -> Api:
-    return make_api(role=Role.ADMIN)
+def platform(client: TestClient, db: Database) -> Api:
+    """The operator's key: it holds no account, and maintains the global list."""
+    key = create_key(db, Role.PLATFORM, [])
+    return Api(client, key.app_key, key.app_token, account="")
 
 
 def problem(response: httpx.Response) -> dict[str, Any]:
@@ -109,113 +115,116 @@ def test_list_error_codes_answers_the_seventeen_seeded_codes_by_id(api: Api) -> 
         assert code.get("solutionLink") == seeded[code["id"]].solution_link
 
 
-def test_admin_creates_an_error_code(admin: Api, api: Api) -> None:
-    response = call(admin, "POST", json=SHIP)
+def test_a_platform_key_creates_an_error_code(platform: Api, api: Api) -> None:
+    response = call(platform, "POST", json=SHIP)
     assert response.status_code == 201
     assert response.json() == SHIP
     assert call(api, "GET", "/SHIP-001").json() == [SHIP]
     assert [code["id"] for code in call(api, "GET").json()] == sorted([*SEEDED_IDS, "SHIP-001"])
 
 
-def test_a_created_error_code_id_is_stored_in_upper_case(admin: Api) -> None:
-    response = call(admin, "POST", json={**SHIP, "id": "ship-002"})
+def test_a_created_error_code_id_is_stored_in_upper_case(platform: Api) -> None:
+    response = call(platform, "POST", json={**SHIP, "id": "ship-002"})
     assert response.status_code == 201
     assert response.json()["id"] == "SHIP-002"
-    assert call(admin, "GET", "/SHIP-002").json()[0]["id"] == "SHIP-002"
+    assert call(platform, "GET", "/SHIP-002").json()[0]["id"] == "SHIP-002"
 
 
-def test_a_created_error_code_may_leave_out_its_solution(admin: Api) -> None:
+def test_a_created_error_code_may_leave_out_its_solution(platform: Api) -> None:
     body = {"id": "SHIP-003", "type": "Shipping", "description": "No carrier"}
-    response = call(admin, "POST", json=body)
+    response = call(platform, "POST", json=body)
     assert response.status_code == 201
     assert response.json() == body
-    assert call(admin, "GET", "/SHIP-003").json() == [body]
+    assert call(platform, "GET", "/SHIP-003").json() == [body]
 
 
-def test_creating_an_existing_error_code_is_a_conflict(admin: Api) -> None:
-    assert call(admin, "POST", json=SHIP).status_code == 201
-    again = call(admin, "POST", json={**SHIP, "id": "ship-001", "type": "Other"})
+def test_creating_an_existing_error_code_is_a_conflict(platform: Api) -> None:
+    assert call(platform, "POST", json=SHIP).status_code == 201
+    again = call(platform, "POST", json={**SHIP, "id": "ship-001", "type": "Other"})
     assert again.status_code == 409
     assert problem(again)["code"] == "error_code_exists"
-    assert call(admin, "GET", "/SHIP-001").json()[0]["type"] == "Shipping"
-    seeded = call(admin, "POST", json={**SHIP, "id": "CTLG-006"})
+    assert call(platform, "GET", "/SHIP-001").json()[0]["type"] == "Shipping"
+    seeded = call(platform, "POST", json={**SHIP, "id": "CTLG-006"})
     assert seeded.status_code == 409
 
 
 @pytest.mark.parametrize("bad_id", ["SHIP", "SHIP-", "-001", "SHIP-001-77", "1SHIP-001", "SH IP-1"])
 def test_creating_an_error_code_with_an_id_off_the_pattern_is_rejected(
-    admin: Api, bad_id: str
+    platform: Api, bad_id: str
 ) -> None:
-    response = call(admin, "POST", json={**SHIP, "id": bad_id})
+    response = call(platform, "POST", json={**SHIP, "id": bad_id})
     assert response.status_code == 400
     assert any(e["field"] == "id" for e in response.json()["errors"])
-    assert len(call(admin, "GET").json()) == 17
+    assert len(call(platform, "GET").json()) == 17
 
 
-def test_creating_an_error_code_lists_every_problem(admin: Api) -> None:
-    response = call(admin, "POST", json={"id": "bad id", "type": "", "description": ""})
+def test_creating_an_error_code_lists_every_problem(platform: Api) -> None:
+    response = call(platform, "POST", json={"id": "bad id", "type": "", "description": ""})
     assert response.status_code == 400
     assert {e["field"] for e in response.json()["errors"]} >= {"id", "type", "description"}
 
 
-def test_admin_updates_an_error_code(admin: Api, api: Api) -> None:
+def test_a_platform_key_updates_an_error_code(platform: Api, api: Api) -> None:
     change = {
         "type": "Description",
         "description": "The description breaks the channel's rules.",
         "solutionText": "Rewrite the description",
         "solutionLink": "http://{accountName}.myvtex.com/admin/products/{productId}",
     }
-    response = call(admin, "PUT", "/ctlg-006", json=change)
+    response = call(platform, "PUT", "/ctlg-006", json=change)
     assert response.status_code == 200
     assert response.json() == {"id": "CTLG-006", **change}
     assert call(api, "GET", "/CTLG-006").json() == [{"id": "CTLG-006", **change}]
 
 
-def test_updating_an_error_code_without_a_solution_removes_it(admin: Api) -> None:
-    response = call(admin, "PUT", "/CTLG-006", json={"type": "Description", "description": "x"})
+def test_updating_an_error_code_without_a_solution_removes_it(platform: Api) -> None:
+    response = call(platform, "PUT", "/CTLG-006", json={"type": "Description", "description": "x"})
     assert response.status_code == 200
-    assert call(admin, "GET", "/CTLG-006").json() == [
+    assert call(platform, "GET", "/CTLG-006").json() == [
         {"id": "CTLG-006", "type": "Description", "description": "x"}
     ]
 
 
-def test_updating_an_unknown_error_code_is_not_found(admin: Api) -> None:
-    response = call(admin, "PUT", "/SHIP-001", json={"type": "Shipping", "description": "x"})
+def test_updating_an_unknown_error_code_is_not_found(platform: Api) -> None:
+    response = call(platform, "PUT", "/SHIP-001", json={"type": "Shipping", "description": "x"})
     assert response.status_code == 404
-    assert call(admin, "GET", "/SHIP-001").status_code == 404
+    assert call(platform, "GET", "/SHIP-001").status_code == 404
 
 
-def test_updating_an_error_code_with_a_bad_body_is_rejected(admin: Api) -> None:
-    response = call(admin, "PUT", "/CTLG-006", json={"type": ""})
+def test_updating_an_error_code_with_a_bad_body_is_rejected(platform: Api) -> None:
+    response = call(platform, "PUT", "/CTLG-006", json={"type": ""})
     assert response.status_code == 400
     assert {e["field"] for e in response.json()["errors"]} >= {"type", "description"}
 
 
-def test_admin_deletes_an_error_code(admin: Api) -> None:
-    response = call(admin, "DELETE", "/CTLG-012")
+def test_a_platform_key_deletes_an_error_code(platform: Api) -> None:
+    response = call(platform, "DELETE", "/CTLG-012")
     assert response.status_code == 204
     assert response.content == b""
-    assert call(admin, "GET", "/CTLG-012").status_code == 404
-    assert "CTLG-012" not in [code["id"] for code in call(admin, "GET").json()]
-    assert call(admin, "DELETE", "/CTLG-012").status_code == 404
+    assert call(platform, "GET", "/CTLG-012").status_code == 404
+    assert "CTLG-012" not in [code["id"] for code in call(platform, "GET").json()]
+    assert call(platform, "DELETE", "/CTLG-012").status_code == 404
 
 
-def test_the_unmapped_code_cannot_be_deleted(admin: Api) -> None:
-    response = call(admin, "DELETE", "/NTMAP-001")
+def test_the_unmapped_code_cannot_be_deleted(platform: Api) -> None:
+    response = call(platform, "DELETE", "/NTMAP-001")
     assert response.status_code == 400
     assert problem(response)["code"] == "error_code_required"
-    assert call(admin, "DELETE", "/ntmap-001").status_code == 400
-    assert call(admin, "GET", "/NTMAP-001").status_code == 200
+    assert call(platform, "DELETE", "/ntmap-001").status_code == 400
+    assert call(platform, "GET", "/NTMAP-001").status_code == 200
 
 
-@pytest.mark.parametrize("role", [Role.CONNECTOR, Role.VIEWER])
-def test_only_an_admin_maintains_error_codes(make_api: Callable[..., Api], role: Role) -> None:
-    api = make_api(role=role)
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.CONNECTOR, Role.VIEWER])
+def test_only_a_platform_key_maintains_error_codes(
+    make_api: Callable[..., Api], role: Role
+) -> None:
+    api = make_api(role=role, accounts=["*"] if role == Role.ADMIN else None)
     created = call(api, "POST", json=SHIP)
     assert created.status_code == 403
-    assert problem(created)["code"] == "admin_only"
+    assert problem(created)["code"] == "platform_only"
     updated = call(api, "PUT", "/CTLG-006", json={"type": "X", "description": "x"})
     assert updated.status_code == 403
+    assert problem(updated)["code"] == "platform_only"
     deleted = call(api, "DELETE", "/CTLG-006")
     assert deleted.status_code == 403
     assert call(api, "GET", "/SHIP-001").status_code == 404
@@ -236,10 +245,12 @@ def failure_log(api: Api, sku: str, code: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-def test_a_created_code_resolves_a_connectors_suffixed_code_at_once(ready: Api, admin: Api) -> None:
+def test_a_created_code_resolves_a_connectors_suffixed_code_at_once(
+    ready: Api, platform: Api
+) -> None:
     before = failure_log(ready, "1", "SHIP-001-77")
     assert before["errors"][0]["errorCodeId"] == "NTMAP-001"
-    assert call(admin, "POST", json=SHIP).status_code == 201
+    assert call(platform, "POST", json=SHIP).status_code == 201
     created = failure_log(ready, "2", "SHIP-001-77")
     [error] = created["errors"]
     assert (error["code"], error["errorCodeId"], error["mapped"]) == (
@@ -256,10 +267,10 @@ def test_a_created_code_resolves_a_connectors_suffixed_code_at_once(ready: Api, 
     )
 
 
-def test_a_deleted_code_classifies_later_logs_as_unmapped(ready: Api, admin: Api) -> None:
+def test_a_deleted_code_classifies_later_logs_as_unmapped(ready: Api, platform: Api) -> None:
     kept = failure_log(ready, "1", "CTLG-012-5")
     assert kept["errors"][0]["errorCodeId"] == "CTLG-012"
-    assert call(admin, "DELETE", "/CTLG-012").status_code == 204
+    assert call(platform, "DELETE", "/CTLG-012").status_code == 204
     later = failure_log(ready, "2", "CTLG-012-5")
     [error] = later["errors"]
     assert (error["code"], error["errorCodeId"], error["mapped"]) == (
@@ -275,9 +286,9 @@ def test_a_deleted_code_classifies_later_logs_as_unmapped(ready: Api, admin: Api
     assert open_error["errorCodeId"] == "CTLG-012"
 
 
-def test_search_errors_follows_the_maintained_list(ready: Api, admin: Api) -> None:
-    assert call(admin, "POST", json=SHIP).status_code == 201
-    assert call(admin, "DELETE", "/CTLG-012").status_code == 204
+def test_search_errors_follows_the_maintained_list(ready: Api, platform: Api) -> None:
+    assert call(platform, "POST", json=SHIP).status_code == 201
+    assert call(platform, "DELETE", "/CTLG-012").status_code == 204
     page = ready.get("/search/errors", params={"from": 0, "to": 99}).json()
     ids = [item["id"] for item in page["items"]]
     assert "SHIP-001" in ids
@@ -285,3 +296,97 @@ def test_search_errors_follows_the_maintained_list(ready: Api, admin: Api) -> No
     assert page["paging"]["total"] == 17
     shipping = ready.get("/search/errors", params={"errorCategory": "shipping"}).json()
     assert [item["id"] for item in shipping["items"]] == ["SHIP-001"]
+
+
+# --- an account's own solution for a code (?an=ACCOUNT) --------------------------------------
+
+OWN = {"solutionText": "Ask our catalog team", "solutionLink": "https://wiki.acme.example/ctlg"}
+
+
+@pytest.fixture
+def admin(make_api: Callable[..., Api]) -> Api:
+    return make_api(role=Role.ADMIN)
+
+
+def own(api: Api, method: str, path: str = "", **kwargs: Any) -> httpx.Response:
+    """A request to the error codes for ``api``'s account (``an``)."""
+    return call(api, method, path, params={"an": api.account}, **kwargs)
+
+
+def test_an_admin_sets_its_accounts_own_solution_and_the_global_code_stays(
+    admin: Api, api: Api
+) -> None:
+    seeded = next(code for code in SEED_ERROR_CODES if code.id == "CTLG-006")
+    response = own(admin, "PUT", "/ctlg-006", json=OWN)
+    assert response.status_code == 200
+    mine = {"id": "CTLG-006", "type": "Description", "description": seeded.description, **OWN}
+    assert response.json() == mine
+    assert own(api, "GET", "/CTLG-006").json() == [mine]
+    assert {code["id"]: code for code in own(api, "GET").json()}["CTLG-006"] == mine
+    [code] = call(api, "GET", "/CTLG-006").json()
+    assert code["solutionText"] == "Fix description"
+
+
+def test_an_accounts_own_solution_may_drop_the_global_link(admin: Api) -> None:
+    assert own(admin, "PUT", "/CTLG-006", json={"solutionText": "Call us"}).status_code == 200
+    [code] = own(admin, "GET", "/CTLG-006").json()
+    assert (code["solutionText"], "solutionLink" in code) == ("Call us", False)
+
+
+def test_an_account_cannot_override_a_codes_type_or_description(admin: Api) -> None:
+    response = own(admin, "PUT", "/CTLG-006", json={**OWN, "Type": "X", "description": "y"})
+    assert response.status_code == 400
+    assert {(e["code"], e["field"]) for e in response.json()["errors"]} == {
+        ("not_overridable", "type"),
+        ("not_overridable", "description"),
+    }
+    assert own(admin, "GET", "/CTLG-006").json()[0]["solutionText"] == "Fix description"
+
+
+def test_an_accounts_solution_with_a_bad_body_lists_every_problem(admin: Api) -> None:
+    body = {"solutionText": "x" * 1001, "solutionLink": "y" * 2001}
+    response = own(admin, "PUT", "/CTLG-006", json=body)
+    assert response.status_code == 400
+    assert {e["field"] for e in response.json()["errors"]} == {"solutionText", "solutionLink"}
+
+
+def test_an_accounts_solution_needs_a_known_code(admin: Api) -> None:
+    response = own(admin, "PUT", "/SHIP-001", json=OWN)
+    assert response.status_code == 404
+    assert problem(response)["field"] == "errorCodeId"
+
+
+def test_removing_an_accounts_solution_brings_back_the_global_one(admin: Api) -> None:
+    assert own(admin, "PUT", "/CTLG-006", json=OWN).status_code == 200
+    removed = own(admin, "DELETE", "/ctlg-006")
+    assert (removed.status_code, removed.content) == (204, b"")
+    assert own(admin, "GET", "/CTLG-006").json()[0]["solutionText"] == "Fix description"
+    assert own(admin, "DELETE", "/CTLG-006").status_code == 404
+    assert call(admin, "GET", "/CTLG-006").status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.CONNECTOR, Role.VIEWER])
+def test_only_an_admin_of_the_account_sets_its_solution(
+    make_api: Callable[..., Api], role: Role
+) -> None:
+    api = make_api(role=role)
+    for method in ("PUT", "DELETE"):
+        response = own(api, method, "/CTLG-006", json=OWN if method == "PUT" else None)
+        assert response.status_code == 403
+        assert problem(response)["code"] == "admin_only"
+    assert own(api, "GET", "/CTLG-006").json()[0]["solutionText"] == "Fix description"
+
+
+def test_a_platform_key_sets_no_accounts_solution(platform: Api) -> None:
+    response = call(platform, "PUT", "/CTLG-006", params={"an": ACCOUNT}, json=OWN)
+    assert response.status_code == 403
+    assert problem(response)["field"] == "an"
+
+
+def test_deleting_a_global_code_deletes_the_accounts_solutions_for_it(
+    admin: Api, platform: Api
+) -> None:
+    assert own(admin, "PUT", "/CTLG-012", json=OWN).status_code == 200
+    assert call(platform, "DELETE", "/CTLG-012").status_code == 204
+    assert own(admin, "GET", "/CTLG-012").status_code == 404
+    assert own(admin, "DELETE", "/CTLG-012").status_code == 404

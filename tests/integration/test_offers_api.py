@@ -121,13 +121,13 @@ def test_offer_list_shows_only_offers_of_active_feeds_and_hides_a_deactivated_fe
         (NETSHOES, "2"),
         (NETSHOES, "3"),
     ]
-    assert before["counts"] == {"synced": 2, "sending": 0, "error": 1, "unavailable": 0}
+    assert before["counts"] == {"synced": 2, "sending": 0, "error": 1, "unavailable": 0, "stuck": 0}
     assert before["paging"]["total"] == 3
 
     deactivate(ready, NETSHOES)
     hidden = listed(ready)
     assert [(i["feedId"], i["skuId"]) for i in hidden["items"]] == [(FEED, "1")]
-    assert hidden["counts"] == {"synced": 1, "sending": 0, "error": 0, "unavailable": 0}
+    assert hidden["counts"] == {"synced": 1, "sending": 0, "error": 0, "unavailable": 0, "stuck": 0}
     assert hidden["paging"]["total"] == 1
     assert listed(ready, channel=NETSHOES)["items"] == []
     assert listed(ready, channel=NETSHOES)["counts"]["synced"] == 0
@@ -177,7 +177,7 @@ def test_offer_list_filters_by_the_origin_of_an_open_error(ready: Api) -> None:
     assert sorted_skus(ready, origin="catalog,price") == ["1", "2"]
     assert skus(ready, origin="inventory") == []
     page = listed(ready, origin="price")
-    assert page["counts"] == {"synced": 0, "sending": 0, "error": 1, "unavailable": 0}
+    assert page["counts"] == {"synced": 0, "sending": 0, "error": 1, "unavailable": 0, "stuck": 0}
 
 
 def test_offer_list_rejects_an_unknown_origin(ready: Api) -> None:
@@ -257,7 +257,7 @@ def test_q_finds_an_offer_by_sku_id_external_offer_id_channel_id_or_part_of_its_
     assert skus(ready, q="socks") == ["2001"]
     assert skus(ready, q="nothing like it") == []
     page = listed(ready, q="shirt")
-    assert page["counts"] == {"synced": 1, "sending": 0, "error": 0, "unavailable": 0}
+    assert page["counts"] == {"synced": 1, "sending": 0, "error": 0, "unavailable": 0, "stuck": 0}
     assert page["paging"]["total"] == 1
 
 
@@ -305,7 +305,7 @@ def test_counts_give_the_offers_per_status_of_the_visible_offers(ready: Api) -> 
     mixed_statuses(ready)
     synced(ready, "5")
     page = listed(ready)
-    assert page["counts"] == {"synced": 2, "sending": 1, "error": 1, "unavailable": 1}
+    assert page["counts"] == {"synced": 2, "sending": 1, "error": 1, "unavailable": 1, "stuck": 0}
     assert page["paging"]["total"] == 5
 
 
@@ -314,11 +314,11 @@ def test_counts_follow_the_other_filters_but_not_the_status_filter(ready: Api) -
     synced(ready, "5")
     page = listed(ready, status="synced,error")
     # The counts show every status (the tabs of the list); the total, the statuses asked.
-    assert page["counts"] == {"synced": 2, "sending": 1, "error": 1, "unavailable": 1}
+    assert page["counts"] == {"synced": 2, "sending": 1, "error": 1, "unavailable": 1, "stuck": 0}
     assert page["paging"]["total"] == 3
     assert sorted(i["skuId"] for i in page["items"]) == ["1", "2", "5"]
     by_q = listed(ready, q="5", status="error")
-    assert by_q["counts"] == {"synced": 1, "sending": 0, "error": 0, "unavailable": 0}
+    assert by_q["counts"] == {"synced": 1, "sending": 0, "error": 0, "unavailable": 0, "stuck": 0}
     assert (by_q["items"], by_q["paging"]["total"]) == ([], 0)
 
 
@@ -336,11 +336,11 @@ def test_counts_with_only_channels_come_from_the_counters_table(ready: Api, db: 
         }
     amazon = listed(ready, channel=FEED)["counts"]
     assert amazon == {s: table.get((FEED, s), 0) for s in amazon}
-    assert amazon == {"synced": 1, "sending": 1, "error": 1, "unavailable": 1}
+    assert amazon == {"synced": 1, "sending": 1, "error": 1, "unavailable": 1, "stuck": 0}
     netshoes = listed(ready, channel=NETSHOES)["counts"]
-    assert netshoes == {"synced": 1, "sending": 0, "error": 1, "unavailable": 0}
+    assert netshoes == {"synced": 1, "sending": 0, "error": 1, "unavailable": 0, "stuck": 0}
     both = listed(ready, channel=f"{FEED},{NETSHOES}")
-    assert both["counts"] == {"synced": 2, "sending": 1, "error": 2, "unavailable": 1}
+    assert both["counts"] == {"synced": 2, "sending": 1, "error": 2, "unavailable": 1, "stuck": 0}
     # The same numbers as counting the offers themselves (a q forces the count by scan).
     assert listed(ready, channel=FEED, q=FEED)["counts"] == amazon
     only_errors = listed(ready, channel=NETSHOES, status="error")

@@ -38,12 +38,14 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/search/interactions", None),
     ("GET", "/search/errors", None),
 ]
+# Routes for admin and platform keys (which may do what: tests/integration/test_admin_tenancy.py).
 ADMIN_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/keys", {"role": "viewer", "accounts": [ACCOUNT]}),
     ("DELETE", "/keys/{appKey}", None),
     ("POST", "/error-codes", {"id": "SHIP-001", "type": "Shipping", "description": "d"}),
     ("PUT", "/error-codes/{errorCodeId}", {"type": "Shipping", "description": "d"}),
     ("DELETE", "/error-codes/{errorCodeId}", None),
+    ("PUT", "/channels/{channelId}", {"name": "Amazon", "logo": "l"}),
 ]
 # Global reads: any valid key, no account.
 GLOBAL_READS: list[tuple[str, str, Any]] = [
@@ -53,7 +55,8 @@ GLOBAL_READS: list[tuple[str, str, Any]] = [
 
 
 ADMIN_ROUTES_CONCRETE = [
-    (m, p.format(appKey="none", errorCodeId="CTLG-001"), b) for m, p, b in ADMIN_ROUTES
+    (m, p.format(appKey="none", errorCodeId="CTLG-001", channelId=FEED), b)
+    for m, p, b in ADMIN_ROUTES
 ]
 GLOBAL_READS_CONCRETE = [(m, p.format(errorCodeId="CTLG-001"), b) for m, p, b in GLOBAL_READS]
 
@@ -133,7 +136,9 @@ def test_missing_or_wrong_credentials_are_unauthorized(
         assert wrong.json()["errors"][0]["code"] == "unauthorized"
 
 
-def test_only_admin_keys_manage_keys(api: Api, make_api: Callable[..., Api]) -> None:
+def test_connector_keys_reach_no_admin_route_and_admins_manage_keys(
+    api: Api, make_api: Callable[..., Api]
+) -> None:
     for method, path, body in ADMIN_ROUTES_CONCRETE:
         assert api.request(method, path, json=body).status_code == 403
     admin = make_api(role=Role.ADMIN)
