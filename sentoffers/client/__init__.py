@@ -28,7 +28,7 @@ call's credentials come last, and the DTOs keep their names and PascalCase prope
 and 5xx, and every POST carries an Idempotency-Key so a retry never writes twice.
 """
 
-from sentoffers.channels.schemas import ChannelCreate, ChannelRead
+from sentoffers.channels.schemas import ChannelCreate, ChannelRead, ChannelUpdate
 from sentoffers.client._api import OperationSet
 from sentoffers.client._client import (
     AccountClient,
@@ -123,6 +123,7 @@ __all__ = [
     "ChannelCreate",
     "ChannelError",
     "ChannelRead",
+    "ChannelUpdate",
     "ConflictError",
     "Context",
     "CreateLogDTO",

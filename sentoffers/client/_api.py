@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sentoffers.channels.schemas import ChannelCreate, ChannelRead
+from sentoffers.channels.schemas import ChannelCreate, ChannelRead, ChannelUpdate
 from sentoffers.client._credentials import CredentialsLike
 from sentoffers.client._operations import API, Call, Operation, Unscoped, segment
 from sentoffers.error_codes.schemas import ErrorCodeCreate, ErrorCodeRead, ErrorCodeUpdate
@@ -82,6 +82,18 @@ def create_channel(
     return Call(
         "POST", f"{API}/channels", ChannelRead, account, body=_body(channel),
         credentials=credentials, idempotency_key=idempotency_key,
+    )  # fmt: skip
+
+
+def update_channel(
+    channel_id: str,
+    channel: ChannelUpdate | Mapping[str, Any],
+    credentials: Credentials = None,
+) -> Call[ChannelRead]:
+    """Change a channel's name and logo, as every account sees them (platform)."""
+    return Call(
+        "PUT", f"{API}/channels/{segment(channel_id)}", ChannelRead,
+        body=_body(channel), credentials=credentials,
     )  # fmt: skip
 
 
@@ -424,7 +436,7 @@ def create_error_code(
     *,
     idempotency_key: str | None = None,
 ) -> Call[ErrorCodeRead]:
-    """Add an error code (admin)."""
+    """Add an error code to the global list (platform)."""
     return Call(
         "POST", f"{API}/error-codes", ErrorCodeRead, body=_body(code),
         credentials=credentials, idempotency_key=idempotency_key,
@@ -436,7 +448,7 @@ def update_error_code(
     code: ErrorCodeUpdate | Mapping[str, Any],
     credentials: Credentials = None,
 ) -> Call[ErrorCodeRead]:
-    """Change an error code's type, description or solution (admin)."""
+    """Change a global error code's type, description or solution (platform)."""
     return Call(
         "PUT", f"{API}/error-codes/{segment(error_code_id)}", ErrorCodeRead,
         body=_body(code), credentials=credentials,
@@ -444,7 +456,7 @@ def update_error_code(
 
 
 def delete_error_code(error_code_id: str, credentials: Credentials = None) -> Call[None]:
-    """Remove an error code (admin); later logs with it are classified NTMAP-001."""
+    """Remove a global error code (platform); later logs with it are classified NTMAP-001."""
     path = f"{API}/error-codes/{segment(error_code_id)}"
     return Call("DELETE", path, None, credentials=credentials)
 
@@ -455,7 +467,8 @@ def create_key(
     *,
     idempotency_key: str | None = None,
 ) -> Call[KeyCreated]:
-    """Issue an AppKey/AppToken pair for some accounts and a role (admin)."""
+    """Issue an AppKey/AppToken pair for some accounts and a role (admin of those accounts,
+    or platform)."""
     return Call(
         "POST", f"{API}/keys", KeyCreated, body=_body(key),
         credentials=credentials, idempotency_key=idempotency_key,
@@ -463,7 +476,7 @@ def create_key(
 
 
 def revoke_key(app_key: str, credentials: Credentials = None) -> Call[None]:
-    """Revoke an AppKey (admin)."""
+    """Revoke an AppKey (admin of all its accounts, or platform)."""
     return Call("DELETE", f"{API}/keys/{segment(app_key)}", None, credentials=credentials)
 
 
@@ -500,6 +513,7 @@ class OperationSet:
     create_error_code = Unscoped(create_error_code)
     update_error_code = Unscoped(update_error_code)
     delete_error_code = Unscoped(delete_error_code)
+    update_channel = Unscoped(update_channel)
     create_key = Unscoped(create_key)
     revoke_key = Unscoped(revoke_key)
     login = Unscoped(login)

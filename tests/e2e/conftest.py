@@ -64,6 +64,13 @@ def admin_credentials(shared_service: ServiceProcess) -> SentOffersCredentials:
     return SentOffersCredentials(app_key=key.app_key, app_token=key.app_token)
 
 
+@pytest.fixture(scope="session")
+def platform_credentials(shared_service: ServiceProcess) -> SentOffersCredentials:
+    """A platform key of ``shared_service``: the global error codes and channels."""
+    key = create_key(shared_service.database_url, None, role="platform")
+    return SentOffersCredentials(app_key=key.app_key, app_token=key.app_token)
+
+
 _accounts = itertools.count(1)
 
 

@@ -49,20 +49,14 @@ class ApiKey:
     app_token: str
 
 
-def create_key(database_url: str, account: str, role: str = "connector") -> ApiKey:
-    """A new API key for ``account``, made by the ``sentoffers keys create`` command."""
+def create_key(database_url: str, account: str | None, role: str = "connector") -> ApiKey:
+    """A new API key for ``account`` (none for a platform key), made by the
+    ``sentoffers keys create`` command."""
+    accounts = ["--account", account] if account is not None else []
     command = [
         sys.executable,
-        "-m",
-        "sentoffers",
-        "keys",
-        "create",
-        "--account",
-        account,
-        "--role",
-        role,
-        "--database-url",
-        database_url,
+        *("-m", "sentoffers", "keys", "create", *accounts, "--role", role),
+        *("--database-url", database_url),
     ]
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=CLI_TIMEOUT_S, env=_env(), check=False

@@ -367,7 +367,7 @@ async def test_searches_and_unmapped_errors_follow_their_filters(sdk: Sdk, accou
     "delete_error_code",
 )
 async def test_error_codes_are_listed_read_created_replaced_and_deleted(
-    sdk: Sdk, account: str
+    sdk: Sdk, account: str, platform_credentials: SentOffersCredentials
 ) -> None:
     listed = (await sdk.list_error_codes()).raise_for_errors()
     assert {code.id for code in listed} >= set(KnownCode)
@@ -375,6 +375,10 @@ async def test_error_codes_are_listed_read_created_replaced_and_deleted(
     assert (description.id, description.type) == ("CTLG-006", "Description")
 
     new_id, dotnet_id = f"{account.upper()}-001", f"{account.upper()}-002"
+    # The global list is the platform's: an account's admin may not change it.
+    refused = await sdk.create_error_code({"id": new_id, "type": "t", "description": "d"})
+    assert (refused.status_code, refused.errors[0].code) == (403, "platform_only")
+    sdk = sdk.with_credentials(platform_credentials)
     created = await sdk.create_error_code(
         ErrorCodeCreate(id=new_id, type="Shipping", description="Carrier refused")
     )
@@ -399,6 +403,24 @@ async def test_error_codes_are_listed_read_created_replaced_and_deleted(
     with pytest.raises(NotFoundError):
         (await sdk.get_error_code(new_id)).raise_for_errors()
     assert (await sdk.delete_error_code(KnownCode.NTMAP_001)).status_code == 400
+
+
+@flow("create_channel", "update_channel")
+async def test_only_the_platform_changes_a_channel_every_account_sees(
+    sdk: Sdk, account: str, platform_credentials: SentOffersCredentials
+) -> None:
+    name = f"Shop {account}"
+    created = await sdk.create_channel(account, {"vendor": "vtex", "name": name, "logo": LOGO})
+    channel_id = created.raise_for_errors().id
+
+    refused = await sdk.update_channel(channel_id, {"name": "Mine now", "logo": LOGO})
+    assert refused.status_code == 403
+    platform = sdk.with_credentials(platform_credentials)
+    changed = await platform.update_channel(channel_id, {"Name": f"{name} Brasil", "Logo": LOGO})
+
+    assert changed.raise_for_errors() == ChannelRead(
+        id=channel_id, vendor="vtex", name=f"{name} Brasil", logo=LOGO
+    )
 
 
 @flow("create_key", "login", "revoke_key")
