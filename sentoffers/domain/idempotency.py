@@ -1,4 +1,5 @@
-"""Idempotency keys: which keys are valid, and what makes two requests the same request.
+"""Idempotency keys: which keys are valid, what makes two requests the same request, and
+which answers are kept.
 
 A POST sent with an ``Idempotency-Key`` header runs once per (account, key); a retry of
 the same request is answered the first answer again, and a different request under the
@@ -8,6 +9,7 @@ same key is refused.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -41,3 +43,23 @@ def request_fingerprint(
         digest.update(f"{len(part)}:".encode())
         digest.update(part)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """What a request answered, kept to answer its retries byte for byte."""
+
+    status_code: int
+    content_type: str | None
+    body: bytes
+
+
+def is_kept(status_code: int) -> bool:
+    """Whether an answer is kept for retries: all but 5xx, whose retries run again."""
+    return status_code < 500
+
+
+def lock_id(account: str, key: str) -> int:
+    """A signed 64-bit number standing for (account, key), for a database's advisory lock."""
+    digest = hashlib.sha256(f"{len(account)}:{account}{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from sentoffers.api.auth import ReadTenant, WriteTenant
 from sentoffers.api.compat import ContractRoute
+from sentoffers.api.idempotency import IdempotencyKeyDep, keyed_write
 from sentoffers.api.params import FeedId
 from sentoffers.feeds import service
 from sentoffers.feeds.schemas import FeedCreate, FeedCreated, FeedRead, FeedUpdate
@@ -18,9 +19,12 @@ router = APIRouter(prefix="/api/sent-offers/feeds", tags=["Feeds"], route_class=
     summary="Activate Feed",
     operation_id="CreateFeed",
 )
-def activate_feed(body: FeedCreate, tenant: WriteTenant, request: Request) -> FeedCreated:
+def activate_feed(
+    body: FeedCreate, tenant: WriteTenant, keyed: IdempotencyKeyDep, request: Request
+) -> Response:
     """Connect the account to a channel; reactivates a deactivated feed."""
-    return service.activate(request.app.state.db, tenant.account, body)
+    with keyed_write(request.app.state.db, keyed) as write:
+        return write.answer(201, service.activate(write.db, tenant.account, body))
 
 
 @router.get("", response_model=list[FeedRead], summary="List Feeds", operation_id="ListFeeds")

@@ -8,6 +8,7 @@ from pydantic import PlainValidator
 
 from sentoffers.api.auth import ReadTenant, WriteTenant
 from sentoffers.api.compat import ContractRoute
+from sentoffers.api.idempotency import IdempotencyKeyDep, keyed_write, respond
 from sentoffers.api.params import FeedId, InteractionId, LogId, SkuId
 from sentoffers.interactions import service
 from sentoffers.interactions.batch import batch
@@ -49,10 +50,13 @@ def open_interaction(
     sku_id: SkuId,
     body: InteractionCreate,
     tenant: WriteTenant,
+    keyed: IdempotencyKeyDep,
     request: Request,
-) -> InteractionRead:
+) -> Response:
     """Open an interaction on an SKU; the first one creates the offer, in Sending."""
-    return service.open_interaction(request.app.state.db, tenant.account, feed_id, sku_id, body)
+    with keyed_write(request.app.state.db, keyed) as write:
+        opened = service.open_interaction(write.db, tenant.account, feed_id, sku_id, body)
+        return write.answer(201, opened)
 
 
 @router.get(
@@ -91,11 +95,13 @@ def close_interaction(
     sku_id: SkuId,
     interaction_id: InteractionId,
     tenant: WriteTenant,
+    keyed: IdempotencyKeyDep,
     request: Request,
 ) -> Response:
     """Close the interaction: its result is fixed and the offer's status derived from it."""
-    service.close_interaction(request.app.state.db, tenant.account, feed_id, sku_id, interaction_id)
-    return Response(status_code=204)
+    with keyed_write(request.app.state.db, keyed) as write:
+        service.close_interaction(write.db, tenant.account, feed_id, sku_id, interaction_id)
+        return write.answer(204)
 
 
 @router.post(
@@ -112,13 +118,16 @@ def create_log(
     interaction_id: InteractionId,
     body: LogCreate,
     tenant: WriteTenant,
+    keyed: IdempotencyKeyDep,
     request: Request,
-) -> LogCreated:
+) -> Response:
     """Add a log; a failure log opens its errors on the offer at once."""
     state = request.app.state
-    return service.create_log(
-        state.db, tenant.account, feed_id, sku_id, interaction_id, body, state.error_codes.ids()
-    )
+    with keyed_write(state.db, keyed) as write:
+        created = service.create_log(
+            write.db, tenant.account, feed_id, sku_id, interaction_id, body, state.error_codes.ids()
+        )
+        return write.answer(201, created, media_type=JSONUTF8Response.media_type)
 
 
 @router.get(
@@ -158,17 +167,19 @@ async def unified(
     sku_id: SkuId,
     body: UnifiedCreate,
     tenant: WriteTenant,
+    keyed: IdempotencyKeyDep,
     request: Request,
 ) -> Response:
     """The SDK document's unified contract, in one transaction.
 
-    Calls arriving together are written together (group commit); each answers alone.
+    Calls arriving together are written together (group commit); each answers alone, with
+    the answer its write built (and kept with its Idempotency-Key, in the same transaction).
     """
     applied = await request.app.state.unified_writer.submit(
-        tenant.account, feed_id.lower(), service.clean_sku(sku_id), body
+        tenant.account, feed_id.lower(), service.clean_sku(sku_id), body, keyed=keyed
     )
-    view = service.unified_view(tenant.account, applied)
-    return Response(view.to_json(), 201, media_type="application/json")
+    assert applied.answer is not None
+    return respond(applied.answer)
 
 
 def _as_sent(value: Any) -> Any:
@@ -193,6 +204,7 @@ def unified_batch(
     feed_id: FeedId,
     items: BatchItems,
     tenant: WriteTenant,
+    keyed: IdempotencyKeyDep,
     request: Request,
 ) -> Response:
     """One response with a result per item, in order; a bad item fails alone.
@@ -201,13 +213,14 @@ def unified_batch(
     ``logs``, several Create Log bodies appended in order before the interaction closes.
     """
     state = request.app.state
-    answer = batch(
-        state.db,
-        tenant.account,
-        feed_id,
-        items,
-        state.error_codes.ids(),
-        max_items=state.settings.batch_max_items,
-    )
-    # Built by the service from its own values: answered as is, without a second validation.
-    return Response(answer.to_json(), media_type="application/json")
+    with keyed_write(state.db, keyed) as write:
+        answer = batch(
+            write.db,
+            tenant.account,
+            feed_id,
+            items,
+            state.error_codes.ids(),
+            max_items=state.settings.batch_max_items,
+        )
+        # Built by the service from its own values: answered as is, without a second validation.
+        return write.answer(200, answer)

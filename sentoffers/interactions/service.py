@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from sentoffers import retention as retention_rules
 from sentoffers.domain import rules
+from sentoffers.domain.idempotency import StoredResponse
 from sentoffers.domain.ids import normalize_id
 from sentoffers.domain.model import Interaction, Log, LogType, Offer, OfferStatus
 from sentoffers.errors import InvalidInput, NotFound, Problem, ServiceError
@@ -268,6 +269,8 @@ class Applied:
     logs: list[Log]
     offer_status: OfferStatus
     warnings: list[Problem] = field(default_factory=list)
+    answer: StoredResponse | None = None
+    """What the unified call answers, built by the write path (``unified_answer``)."""
 
     @property
     def log(self) -> Log:
@@ -357,6 +360,11 @@ def unified_view(account: str, applied: Applied) -> UnifiedRead:
         offer_status=applied.offer_status.value,
         warnings=notices(applied.warnings),
     )
+
+
+def unified_answer(account: str, applied: Applied) -> StoredResponse:
+    """The unified call's answer: 201 with its ``UnifiedRead``."""
+    return StoredResponse(201, "application/json", unified_view(account, applied).to_json())
 
 
 def unified(

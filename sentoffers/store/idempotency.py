@@ -1,14 +1,23 @@
-"""Idempotency keys in storage: claim a key, then store or release what it answered.
+"""Idempotency keys in storage: a key is claimed and answered in the transaction of its write.
 
-A request claims its (account, key) by inserting a row with no status yet; the insert
-ignores conflicts, so of two workers or processes racing on one key exactly one inserts
-and runs the request. The other reads the row: a request still running, a different
-request under the same key, or a stored answer to replay. A row older than the TTL no
-longer counts: it is taken over (in the claim's transaction, the row locked) as if new;
-so is a claim still unanswered after ``IN_PROGRESS_LEASE`` (its process died mid-request).
+A keyed request first looks its (account, key) up (``look_up_keys``, a read): a stored
+answer to replay, a different request under the same key, a request still running, or a
+free key. A free key lets the request run; its write claims the key (``claim_keys``),
+writes, and keeps the answer (``keep_answers``) in one transaction: if the process dies
+before the commit, neither the write nor the key is left, and a retry writes once; after
+it, a retry is answered the kept answer. A group commit claims and answers all its calls'
+keys in a few statements.
 
-``KeyLedger`` runs the steps of concurrent requests together, a transaction per group
-(``sentoffers.store.group_commit``), so keyed POSTs do not each pay two transactions.
+The claim inserts a row, conflicts ignored, so of two writers racing on one key exactly one
+runs; the other finds the row and says why it cannot (``KeyTaken``). On PostgreSQL the claim
+first takes a transaction-scoped advisory lock on the key, so a writer never waits on
+another's uncommitted claim: it is told the key is in use. SQLite runs one write
+transaction at a time. A row older than the TTL no longer counts and is taken over; so is
+a row left with no answer after ``IN_PROGRESS_LEASE`` (written by versions that claimed
+the key in a transaction of its own, before the write).
+
+An answer that took no part in a write (a refusal before any write, or a route whose write
+does not claim the key) is kept afterwards by ``KeyLedger.keep``, in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -17,13 +26,47 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.engine.base import NestedTransaction
 
-from sentoffers.store.db import Database
+from sentoffers.domain.idempotency import IDEMPOTENCY_KEY_HEADER, StoredResponse, lock_id
+from sentoffers.errors import Conflict
+from sentoffers.store.db import Database, UnitOfWork
 from sentoffers.store.dialect import insert_ignoring_conflicts
 from sentoffers.store.group_commit import GroupCommit
 from sentoffers.store.tables import idempotency_keys
+
+__all__ = [
+    "IN_PROGRESS_LEASE",
+    "Claim",
+    "ClaimState",
+    "KeyLedger",
+    "KeyTaken",
+    "KeyedRequest",
+    "StoredResponse",
+    "claim",
+    "claim_key",
+    "claim_keys",
+    "complete",
+    "joined",
+    "keep_answers",
+    "look_up_keys",
+    "release",
+]
 
 IN_PROGRESS_LEASE = timedelta(minutes=5)
 """A claim with no answer after this long is taken over: the request that held it died."""
@@ -33,18 +76,11 @@ IN_PROGRESS_LEASE = timedelta(minutes=5)
 _CLAIM_ATTEMPTS = 3
 
 
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    """What a request answered, kept to answer its retries byte for byte."""
-
-    status_code: int
-    content_type: str | None
-    body: bytes
-
-
 class ClaimState(enum.Enum):
     CLAIMED = "claimed"
-    """The key is this request's: run it, then ``complete_key`` or ``release_key``."""
+    """The key is this transaction's: write, then ``complete`` (or ``release``) before commit."""
+    FREE = "free"
+    """(``look_up`` only) No request holds the key: run the request, whose write claims it."""
     IN_USE = "in_use"
     """The same request runs elsewhere and has not answered yet."""
     REUSED = "reused"
@@ -65,6 +101,65 @@ class Claim:
     """The stored answer (``REPLAY`` only)."""
 
 
+def _found(
+    row: Row[Any], fingerprint: str, now: datetime, ttl: timedelta, lease: timedelta
+) -> tuple[ClaimState, StoredResponse | None]:
+    """What an existing row means for a request with ``fingerprint``."""
+    if row.created_at <= now - ttl or (row.status_code is None and row.created_at <= now - lease):
+        return ClaimState.FREE, None  # expired, or abandoned by a process that died
+    if row.fingerprint != fingerprint:
+        return ClaimState.REUSED, None
+    if row.status_code is None:
+        return ClaimState.IN_USE, None
+    return ClaimState.REPLAY, StoredResponse(
+        row.status_code, row.content_type, bytes(row.body or b"")
+    )
+
+
+def look_up_keys(conn: Connection, requests: Sequence[KeyedRequest], now: datetime) -> list[Claim]:
+    """What each request's key holds (``FREE``: run it); one read for them all, no claim."""
+    pairs = list({(request.account, request.key) for request in requests})
+    table = idempotency_keys
+    rows = {
+        (row.account, row.key): row
+        for row in conn.execute(
+            select(table).where(tuple_(table.c.account, table.c.key).in_(pairs))
+        )
+    }
+    found = []
+    for request in requests:
+        row = rows.get((request.account, request.key))
+        state, response = (
+            (ClaimState.FREE, None)
+            if row is None
+            else _found(row, request.fingerprint, now, request.ttl, request.lease)
+        )
+        found.append(
+            Claim(state, request.account, request.key, request.fingerprint, None, response)
+        )
+    return found
+
+
+def _try_lock(conn: Connection, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+    """PostgreSQL: each key's advisory lock for this transaction, unless another holds it.
+
+    SQLite runs one write transaction at a time: nobody else can hold a key.
+    """
+    if conn.dialect.name != "postgresql":
+        return [True] * len(pairs)
+    ids = [lock_id(account, key) for account, key in pairs]
+    locked: dict[int, bool] = dict(
+        conn.execute(
+            text(
+                "SELECT id, pg_try_advisory_xact_lock(id) "
+                "FROM unnest(CAST(:ids AS bigint[])) AS ids(id)"
+            ),
+            {"ids": ids},
+        ).all()
+    )
+    return [bool(locked[lock]) for lock in ids]
+
+
 def claim(
     conn: Connection,
     account: str,
@@ -77,13 +172,16 @@ def claim(
 ) -> Claim:
     """Claim (account, key) for a request with ``fingerprint``, or say why it cannot run.
 
-    Runs in the caller's transaction, which must commit for a ``CLAIMED`` to hold.
+    Runs in the caller's transaction: the claim holds only if it commits, and should commit
+    with the request's write and answer.
     """
 
     def outcome(state: ClaimState, response: StoredResponse | None = None) -> Claim:
         claimed_at = now if state is ClaimState.CLAIMED else None
         return Claim(state, account, key, fingerprint, claimed_at, response)
 
+    if not _try_lock(conn, [(account, key)])[0]:
+        return outcome(ClaimState.IN_USE)
     row_key = _row(account, key)
     for _ in range(_CLAIM_ATTEMPTS):
         # RETURNING says whether the row went in (PostgreSQL's rowcount does not).
@@ -97,29 +195,22 @@ def claim(
         row = conn.execute(select(idempotency_keys).where(row_key).with_for_update()).first()
         if row is None:
             continue
-        expired = row.created_at <= now - ttl
-        abandoned = row.status_code is None and row.created_at <= now - lease
-        if expired or abandoned:
-            taken = conn.execute(
-                update(idempotency_keys)
-                .where(row_key, idempotency_keys.c.created_at == row.created_at)
-                .values(
-                    fingerprint=fingerprint,
-                    status_code=None,
-                    content_type=None,
-                    body=None,
-                    created_at=now,
-                )
-            ).rowcount
-            if taken:
-                return outcome(ClaimState.CLAIMED)
-            continue
-        if row.fingerprint != fingerprint:
-            return outcome(ClaimState.REUSED)
-        if row.status_code is None:
-            return outcome(ClaimState.IN_USE)
-        stored = StoredResponse(row.status_code, row.content_type, bytes(row.body or b""))
-        return outcome(ClaimState.REPLAY, stored)
+        state, response = _found(row, fingerprint, now, ttl, lease)
+        if state is not ClaimState.FREE:
+            return outcome(state, response)
+        taken = conn.execute(
+            update(idempotency_keys)
+            .where(row_key, idempotency_keys.c.created_at == row.created_at)
+            .values(
+                fingerprint=fingerprint,
+                status_code=None,
+                content_type=None,
+                body=None,
+                created_at=now,
+            )
+        ).rowcount
+        if taken:
+            return outcome(ClaimState.CLAIMED)
     return outcome(ClaimState.IN_USE)
 
 
@@ -151,68 +242,255 @@ def claim_key(
     return result
 
 
+def claim_keys(conn: Connection, requests: Sequence[KeyedRequest], now: datetime) -> None:
+    """Claim each request's key in the caller's transaction, before the writes: its ``held``
+    is the claim, else its ``taken`` says what the key holds.
+
+    A whole group costs two statements (the keys' locks, one insert); a key whose row was
+    there already (expired, abandoned, answered) costs a few of its own.
+    """
+    for request in requests:
+        request.held = request.answer = request.taken = None
+    pairs = [(request.account, request.key) for request in requests]
+    locked = _try_lock(conn, pairs)
+    free = [request for request, ok in zip(requests, locked, strict=True) if ok]
+    inserted: set[tuple[str, str]] = set()
+    if free:
+        table = idempotency_keys
+        rows = conn.execute(
+            insert_ignoring_conflicts(conn, table).returning(table.c.account, table.c.key),
+            [
+                {
+                    "account": r.account,
+                    "key": r.key,
+                    "fingerprint": r.fingerprint,
+                    "created_at": now,
+                }
+                for r in free
+            ],
+        )
+        inserted = {(row.account, row.key) for row in rows}
+    for request, ok in zip(requests, locked, strict=True):
+        pair = (request.account, request.key)
+        if not ok:
+            request.taken = Claim(ClaimState.IN_USE, *pair, request.fingerprint)
+            continue
+        if pair in inserted:
+            inserted.discard(pair)  # the same key twice in a group: the second finds the first
+            found = Claim(ClaimState.CLAIMED, *pair, request.fingerprint, claimed_at=now)
+        else:
+            found = claim(
+                conn, *pair, request.fingerprint, now=now, ttl=request.ttl, lease=request.lease
+            )
+        if found.state is ClaimState.CLAIMED:
+            request.held = found
+        else:
+            request.taken = found
+
+
+def keep_answers(conn: Connection, answers: Sequence[tuple[KeyedRequest, StoredResponse]]) -> None:
+    """Keep each answer under its request's claim, in the transaction that claimed the keys
+    and wrote: one statement for them all."""
+    if not answers:
+        return
+    table = idempotency_keys
+    conn.execute(
+        update(table)
+        .where(
+            table.c.account == bindparam("k_account"),
+            table.c.key == bindparam("k_key"),
+            table.c.fingerprint == bindparam("k_fingerprint"),
+            table.c.created_at == bindparam("k_claimed_at"),
+            table.c.status_code.is_(None),
+        )
+        .values(
+            status_code=bindparam("k_status_code"),
+            content_type=bindparam("k_content_type"),
+            body=bindparam("k_body"),
+        ),
+        [_kept(request, answer) for request, answer in answers],
+    )
+    for request, answer in answers:
+        request.answer = answer
+
+
+def _kept(request: KeyedRequest, answer: StoredResponse) -> dict[str, Any]:
+    held = request.held
+    assert held is not None, "keep an answer only under a claim"
+    return {
+        "k_account": held.account,
+        "k_key": held.key,
+        "k_fingerprint": held.fingerprint,
+        "k_claimed_at": held.claimed_at,
+        "k_status_code": answer.status_code,
+        "k_content_type": answer.content_type,
+        "k_body": answer.body,
+    }
+
+
+class KeyTaken(Conflict):
+    """Another request claimed or answered the key between the look-up and the write.
+
+    Raised before anything is written; ``claim`` says what the key holds (the middleware
+    answers from it: the stored answer, or 409).
+    """
+
+    def __init__(self, found: Claim):
+        super().__init__(
+            f"the {IDEMPOTENCY_KEY_HEADER} {found.key!r} was taken by another request; "
+            "retry in a moment",
+            code="idempotency_key_in_use",
+            field=IDEMPOTENCY_KEY_HEADER,
+        )
+        self.claim = found
+
+
+@dataclass(slots=True)
+class KeyedRequest:
+    """A keyed request let through to its write, and what became of its key there."""
+
+    account: str
+    key: str
+    fingerprint: str
+    ttl: timedelta
+    lease: timedelta = IN_PROGRESS_LEASE
+    held: Claim | None = None
+    """The claim made in the write's transaction."""
+    answer: StoredResponse | None = None
+    """The answer kept in the write's transaction."""
+    taken: Claim | None = None
+    """What the key held when the write could not claim it."""
+
+    def claim(self, conn: Connection, now: datetime) -> None:
+        """Claim the key in the write's transaction, before the write; ``KeyTaken`` if not."""
+        claim_keys(conn, [self], now)
+        if self.taken is not None:
+            raise KeyTaken(self.taken)
+
+    def keep(self, conn: Connection, answer: StoredResponse) -> None:
+        """Keep the answer in the write's transaction, which then commits."""
+        keep_answers(conn, [(self, answer)])
+
+    def release(self, conn: Connection) -> None:
+        """Give the claim up in the write's transaction: the write refused the request."""
+        if self.held is not None:
+            release(conn, self.held)
+            self.held = None
+
+
+class _Savepoint(UnitOfWork):
+    """A unit of work inside another's transaction: a savepoint, released by ``commit()``."""
+
+    def __init__(self, database: Database, outer: Connection):
+        super().__init__(database, write=False)  # the outer unit of work holds any lock
+        self._outer = outer
+        self._savepoint: NestedTransaction | None = None
+
+    @property
+    def conn(self) -> Connection:
+        assert self._savepoint is not None, "unit of work used outside its with block"
+        return self._outer
+
+    def __enter__(self) -> Self:
+        self._savepoint = self._outer.begin_nested()
+        return self
+
+    def commit(self) -> None:
+        assert self._savepoint is not None
+        self._savepoint.commit()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        savepoint, self._savepoint = self._savepoint, None
+        if savepoint is not None and savepoint.is_active:
+            savepoint.rollback()
+
+
+class _Joined(Database):
+    def __init__(self, database: Database, conn: Connection):
+        super().__init__(database.engine)
+        self._conn = conn
+
+    def unit_of_work(self, *, write: bool = True) -> UnitOfWork:
+        return _Savepoint(self, self._conn)
+
+    def dispose(self) -> None:
+        """The engine belongs to the database joined."""
+
+
+def joined(database: Database, conn: Connection) -> Database:
+    """``database`` as seen from inside the transaction of ``conn``: every unit of work opened
+    through it is a savepoint of that transaction, which commits (or not) as one.
+
+    A service that opens its own unit of work so writes inside a keyed request's transaction.
+    """
+    assert conn.in_transaction(), "join a unit of work inside its with block"
+    return _Joined(database, conn)
+
+
 @dataclass(frozen=True, slots=True)
 class _Step:
-    """One request's step: a claim (``held`` is None), or the end of a claim it holds."""
+    """A look-up of a key, or (with ``answer``) an answer to keep under it."""
 
-    account: str = ""
-    key: str = ""
-    fingerprint: str = ""
-    held: Claim | None = None
-    response: StoredResponse | None = None
-    """With ``held``: the answer to keep; None releases the key."""
+    request: KeyedRequest
+    answer: StoredResponse | None = None
 
 
 class KeyLedger:
-    """Claims, answers and releases of idempotency keys, written in groups."""
+    """Look-ups of keys, and answers kept outside a write, done in groups."""
 
     def __init__(self, db: Database, ttl: timedelta, *, lease: timedelta = IN_PROGRESS_LEASE):
         self._db = db
         self._ttl = ttl
         self._lease = lease
-        self._group: GroupCommit[_Step, Claim | None] = GroupCommit(
-            self._write, max_items=500, what="idempotency key steps"
+        self._look_ups: GroupCommit[_Step, Claim] = GroupCommit(
+            self._look_up, max_items=500, what="idempotency key look-ups"
+        )
+        self._kept: GroupCommit[_Step, None] = GroupCommit(
+            self._keep, max_items=500, what="idempotency key answers"
         )
 
-    async def claim(self, account: str, key: str, fingerprint: str) -> Claim:
-        result = await self._group.submit(_Step(account, key, fingerprint))
-        assert result is not None
-        return result
+    def request(self, account: str, key: str, fingerprint: str) -> KeyedRequest:
+        return KeyedRequest(account, key, fingerprint, self._ttl, self._lease)
 
-    async def complete(self, held: Claim, response: StoredResponse) -> None:
-        await self._group.submit(_Step(held=held, response=response))
+    async def look_up(self, request: KeyedRequest) -> Claim:
+        """What the request's key holds (``FREE``: run the request)."""
+        return await self._look_ups.submit(_Step(request))
 
-    async def release(self, held: Claim) -> None:
-        await self._group.submit(_Step(held=held))
+    async def keep(self, request: KeyedRequest, answer: StoredResponse) -> None:
+        """Keep an answer no write kept, unless another request has claimed the key since."""
+        await self._kept.submit(_Step(request, answer))
 
     async def stop(self) -> None:
-        await self._group.stop()
+        await self._look_ups.stop()
+        await self._kept.stop()
 
-    def _write(self, steps: Sequence[_Step]) -> list[Claim | None]:
+    def _look_up(self, steps: Sequence[_Step]) -> list[Claim]:
+        with self._db.unit_of_work(write=False) as uow:
+            return look_up_keys(uow.conn, [step.request for step in steps], datetime.now(UTC))
+
+    def _keep(self, steps: Sequence[_Step]) -> list[None]:
         now = datetime.now(UTC)
-        outcomes: list[Claim | None] = []
         with self._db.unit_of_work() as uow:
             for step in steps:
-                if step.held is None:
-                    ttl, lease = self._ttl, self._lease
-                    found = claim(
-                        uow.conn,
-                        step.account,
-                        step.key,
-                        step.fingerprint,
-                        now=now,
-                        ttl=ttl,
-                        lease=lease,
-                    )
-                    outcomes.append(found)
-                else:
-                    if step.response is not None:
-                        complete(uow.conn, step.held, step.response)
-                    else:
-                        release(uow.conn, step.held)
-                    outcomes.append(None)
+                assert step.answer is not None
+                held = claim(
+                    uow.conn,
+                    step.request.account,
+                    step.request.key,
+                    step.request.fingerprint,
+                    now=now,
+                    ttl=self._ttl,
+                    lease=self._lease,
+                )
+                if held.state is ClaimState.CLAIMED:
+                    complete(uow.conn, held, step.answer)
             uow.commit()
-        return outcomes
+        return [None] * len(steps)
 
 
 def _row(account: str, key: str) -> ColumnElement[bool]:

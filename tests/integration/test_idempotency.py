@@ -1,31 +1,55 @@
-"""POSTs sent with an ``Idempotency-Key`` write once, however often they are retried."""
+"""POSTs sent with an ``Idempotency-Key`` write once, however often they are retried, and
+whenever the service dies: the key, the write and the answer commit together."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2 as httpx
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg import sql
 from sqlalchemy import func, select, update
 from starlette.responses import JSONResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from typer.testing import CliRunner
 
-from sentoffers.api.idempotency import IdempotencyMiddleware
+from sentoffers.api.idempotency import IdempotencyMiddleware, keyed_write
+from sentoffers.channels import service as channels_service
+from sentoffers.channels.schemas import ChannelCreate
 from sentoffers.cli import app as cli
+from sentoffers.domain.idempotency import StoredResponse
 from sentoffers.domain.model import Role
 from sentoffers.interactions import service
+from sentoffers.interactions import writer as writer_module
+from sentoffers.interactions.schemas import UnifiedCreate
+from sentoffers.interactions.service import Applied
+from sentoffers.interactions.writer import UnifiedWriter
 from sentoffers.keys.service import Principal
 from sentoffers.retention import purge_expired
-from sentoffers.store.db import Database
-from sentoffers.store.idempotency import IN_PROGRESS_LEASE, ClaimState, KeyLedger, claim_key
-from sentoffers.store.tables import idempotency_keys, interactions, logs
+from sentoffers.store import idempotency as store_idempotency
+from sentoffers.store.db import Database, create_db_engine
+from sentoffers.store.idempotency import (
+    IN_PROGRESS_LEASE,
+    Claim,
+    ClaimState,
+    KeyedRequest,
+    KeyLedger,
+    KeyTaken,
+    claim,
+    claim_key,
+    claim_keys,
+)
+from sentoffers.store.tables import channels, feeds, idempotency_keys, interactions, logs
 from tests.integration.conftest import ACCOUNT, FEED, OTHER_ACCOUNT, Api
+from tests.support.postgres import PostgresServer
 
 TTL = timedelta(hours=24)
 OPEN = f"/feeds/{FEED}/skus/1/interactions"
@@ -371,13 +395,14 @@ def test_without_an_the_key_is_scoped_by_the_credentials_only_account(
     make_api: Callable[..., Api], db: Database
 ) -> None:
     admin = make_api(Role.ADMIN)
-    code = {"id": "SHIP-001", "type": "Shipping", "description": "late"}
-    url = "/api/sent-offers/error-codes"
-    answers = [admin.client.post(url, json=code, headers={**admin.headers, **keyed("c")})]
-    answers.append(admin.client.post(url, json=code, headers={**admin.headers, **keyed("c")}))
+    new_key = {"role": "viewer", "accounts": [ACCOUNT]}
+    url = "/api/sent-offers/keys"
+    answers = [admin.client.post(url, json=new_key, headers={**admin.headers, **keyed("c")})]
+    answers.append(admin.client.post(url, json=new_key, headers={**admin.headers, **keyed("c")}))
 
     assert [a.status_code for a in answers] == [201, 201]
     assert answers[1].headers["Idempotent-Replayed"] == "true"
+    assert answers[1].content == answers[0].content
     assert [(row["account"], row["key"]) for row in stored_keys(db)] == [(ACCOUNT, "c")]
 
 
@@ -436,3 +461,323 @@ def test_the_openapi_documents_the_header(client: TestClient) -> None:
     assert parameter["schema"]["maxLength"] == 255
     for said in ("Idempotency-Key", "idempotency_key_reused", "idempotency_key_in_use"):
         assert said in schema["info"]["description"]
+
+
+# The key, the write and the answer: one transaction -------------------------------------
+
+BATCH = f"/feeds/{FEED}/interactions/unified/batch"
+DAFITI = {"vendor": "vtex", "name": "Dafiti", "logo": "https://l/d.png"}
+WRITES: dict[str, tuple[str, Any, tuple[int, int, int, int]]] = {
+    # path, body, what one write adds to (interactions, logs, channels, feeds)
+    "open": (OPEN, INTERACTION, (1, 0, 0, 0)),
+    "unified": (UNIFIED, REPORT, (1, 1, 0, 0)),
+    "batch": (BATCH, [{"skuId": "1", **REPORT}, {"skuId": "2", **REPORT}], (2, 2, 0, 0)),
+    "channel": ("/channels", DAFITI, (0, 0, 1, 0)),
+    "feed": ("/feeds", {"id": "vtex.netshoes", "affiliateId": "NTS", "salesChannels": "1"},
+             (0, 0, 0, 1)),
+}  # fmt: skip
+
+
+def written(db: Database) -> tuple[int, ...]:
+    """How many interactions, logs, channels and feeds the store holds."""
+    return tuple(count(db, table) for table in (interactions, logs, channels, feeds))
+
+
+def plus(counts: tuple[int, ...], added: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(a + b for a, b in zip(counts, added, strict=True))
+
+
+@pytest.fixture
+def writable(ready: Api) -> Api:
+    """``ready``, with the Netshoes channel (its feed is activated by the "feed" write)."""
+    if ready.channel("vtex", "Netshoes").status_code != 201:
+        raise AssertionError("the Netshoes channel was not created")
+    return ready
+
+
+def answer_lost(app: ASGIApp) -> ASGIApp:
+    """``app`` in a process that dies once its answer is ready, before it goes out."""
+
+    async def dying(scope: Scope, receive: Receive, send: Send) -> None:
+        async def lose(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raise ConnectionResetError("the process died before answering")
+            await send(message)
+
+        await app(scope, receive, lose)
+
+    return dying
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_failure_between_the_write_and_its_answer_leaves_nothing_and_the_retry_writes_once(
+    writable: Api, db: Database, monkeypatch: pytest.MonkeyPatch, write: str
+) -> None:
+    path, body, adds = WRITES[write]
+    before = written(db)
+
+    def die(conn: Any, answers: Any) -> None:
+        raise RuntimeError("the process died before the commit")
+
+    with monkeypatch.context() as patched:  # where the answers are kept, before the commit
+        patched.setattr(store_idempotency, "keep_answers", die)
+        patched.setattr(writer_module, "keep_answers", die)
+        with pytest.raises(RuntimeError, match="died before the commit"):
+            writable.post(path, body, headers=keyed("crash"))
+    assert written(db) == before
+    assert stored_keys(db) == []
+
+    retry = writable.post(path, body, headers=keyed("crash"))
+    again = writable.post(path, body, headers=keyed("crash"))
+
+    assert retry.status_code in (200, 201), retry.text
+    assert "Idempotent-Replayed" not in retry.headers
+    assert (again.status_code, again.content) == (retry.status_code, retry.content)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert written(db) == plus(before, adds)
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_crash_after_the_commit_leaves_the_answer_and_the_retry_replays_it(
+    writable: Api, db: Database, write: str
+) -> None:
+    path, body, adds = WRITES[write]
+    before = written(db)
+    dying = Api(TestClient(answer_lost(writable.client.app)), *writable.headers.values(), ACCOUNT)
+
+    with pytest.raises(ConnectionResetError):
+        dying.post(path, body, headers=keyed("lost"))
+    [row] = stored_keys(db)
+    assert written(db) == plus(before, adds)
+
+    retry = writable.post(path, body, headers=keyed("lost"))
+
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert (retry.status_code, retry.content) == (row["status_code"], row["body"])
+    assert written(db) == plus(before, adds)
+
+
+def test_the_answer_of_a_write_is_kept_by_the_write_not_after_it(
+    writable: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept_after: list[str] = []
+    real_keep = KeyLedger.keep
+
+    async def keep(self: KeyLedger, request: KeyedRequest, answer: StoredResponse) -> None:
+        kept_after.append(request.key)
+        await real_keep(self, request, answer)
+
+    monkeypatch.setattr(KeyLedger, "keep", keep)
+    for write, (path, body, _) in WRITES.items():
+        assert writable.post(path, body, headers=keyed(write)).status_code in (200, 201)
+    refused = writable.post(OPEN, {**INTERACTION, "origin": "nowhere"}, headers=keyed("bad"))
+
+    assert refused.status_code == 400
+    assert kept_after == ["bad"]  # a refusal wrote nothing: its answer is kept on its own
+    assert sorted(row["key"] for row in stored_keys(db)) == sorted([*WRITES, "bad"])
+
+
+@pytest.mark.parametrize("write", ["open", "unified"])
+def test_a_key_claimed_elsewhere_since_the_look_up_is_answered_from_it_and_writes_nothing(
+    ready: Api, db: Database, monkeypatch: pytest.MonkeyPatch, write: str
+) -> None:
+    """Another process took the key between this request's look-up and its write."""
+    path, body, _ = WRITES[write]
+    first = ready.post(path, body, headers=keyed("raced"))
+    before = written(db)
+
+    async def free(self: KeyLedger, request: KeyedRequest) -> Claim:
+        return Claim(ClaimState.FREE, request.account, request.key, request.fingerprint)
+
+    monkeypatch.setattr(KeyLedger, "look_up", free)
+    replayed = ready.post(path, body, headers=keyed("raced"))
+    reused = ready.post(path, {**body, "origin": "inventory"}, headers=keyed("raced"))
+    with db.engine.begin() as conn:  # the key's request still runs elsewhere
+        conn.execute(update(idempotency_keys).values(status_code=None, body=None))
+    in_use = ready.post(path, body, headers=keyed("raced"))
+
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert (replayed.status_code, replayed.content) == (first.status_code, first.content)
+    assert reused.status_code == in_use.status_code == 409
+    assert reused.json()["errors"][0]["code"] == "idempotency_key_reused"
+    assert in_use.json()["errors"][0]["code"] == "idempotency_key_in_use"
+    assert in_use.headers["Retry-After"] == "1"
+    assert written(db) == before
+
+
+def test_a_keyed_write_that_never_answers_writes_nothing(db: Database) -> None:
+    mute = KeyLedger(db, TTL).request(ACCOUNT, "mute", "f" * 64)
+    channel = ChannelCreate(vendor="vtex", name="Amazon", logo="https://l/x.png")
+
+    with pytest.raises(RuntimeError, match="without its answer"), keyed_write(db, mute) as write:
+        channels_service.create(write.db, ACCOUNT, channel)
+
+    assert (count(db, channels), stored_keys(db)) == (0, [])
+
+
+def test_keys_claimed_as_a_group_each_get_their_own_outcome_and_vanish_without_a_commit(
+    db: Database,
+) -> None:
+    ledger = KeyLedger(db, TTL)
+    done = ledger.request(ACCOUNT, "done", "f" * 64)
+    with db.unit_of_work() as uow:
+        done.claim(uow.conn, datetime.now(UTC))
+        done.keep(uow.conn, StoredResponse(204, None, b""))
+        uow.commit()
+    group = [
+        ledger.request(ACCOUNT, "new-1", "f" * 64),
+        ledger.request(OTHER_ACCOUNT, "new-1", "f" * 64),
+        ledger.request(ACCOUNT, "new-1", "f" * 64),  # the same key twice in one group
+        ledger.request(ACCOUNT, "done", "f" * 64),
+        ledger.request(ACCOUNT, "done", "e" * 64),
+    ]
+
+    with db.unit_of_work() as uow:
+        claim_keys(uow.conn, group, datetime.now(UTC))
+        outcomes = [(r.held or r.taken).state.value for r in group]  # type: ignore[union-attr]
+
+    assert outcomes == ["claimed", "claimed", "in_use", "replay", "reused"]
+    assert group[3].taken is not None
+    assert group[3].taken.response == StoredResponse(204, None, b"")
+    assert [row["key"] for row in stored_keys(db)] == ["done"]  # never committed
+
+
+def unified_body(n: int) -> UnifiedCreate:
+    return UnifiedCreate.model_validate({**REPORT, "description": f"call {n}"})
+
+
+def submit_together(
+    db: Database, calls: list[tuple[str, KeyedRequest | None]]
+) -> tuple[list[Any], list[int]]:
+    """The calls submitted at once to one writer; their outcomes, and the groups' sizes."""
+    sizes: list[int] = []
+
+    class Counted(UnifiedWriter):
+        def _write(self, group: Any) -> Any:
+            sizes.append(len(group))
+            return super()._write(group)
+
+    async def main() -> list[Any]:
+        writer = Counted(db, lambda: {"PRICE-001"})
+        try:
+            submitted = (
+                writer.submit(ACCOUNT, FEED, sku, unified_body(n), keyed=key)
+                for n, (sku, key) in enumerate(calls)
+            )
+            return await asyncio.gather(*submitted, return_exceptions=True)
+        finally:
+            await writer.stop()
+
+    return asyncio.run(main()), sizes
+
+
+def test_a_group_commit_keeps_each_calls_answer_with_its_write_and_a_taken_key_fails_alone(
+    ready: Api, db: Database
+) -> None:
+    ledger = KeyLedger(db, TTL)
+    answered = ledger.request(ACCOUNT, "answered", "f" * 64)
+    with db.unit_of_work() as uow:
+        answered.claim(uow.conn, datetime.now(UTC))
+        answered.keep(uow.conn, StoredResponse(201, "application/json", b"{}"))
+        uow.commit()
+    keys = [ledger.request(ACCOUNT, f"k{n}", "f" * 64) for n in range(4)]
+    calls = [(f"s{n}", key) for n, key in enumerate(keys)]
+    calls += [("s-unkeyed", None), ("s-answered", ledger.request(ACCOUNT, "answered", "f" * 64))]
+
+    outcomes, sizes = submit_together(db, calls)
+
+    assert sizes == [6]
+    *applied, unkeyed, taken = outcomes
+    assert isinstance(taken, KeyTaken)
+    assert taken.claim.state is ClaimState.REPLAY
+    assert all(isinstance(outcome, Applied) for outcome in [*applied, unkeyed])
+    rows = {row["key"]: row for row in stored_keys(db)}
+    for key, outcome in zip(keys, applied, strict=True):
+        assert key.answer == outcome.answer
+        assert rows[key.key]["body"] == outcome.answer.body
+        assert outcome.answer.body.startswith(b"{")
+    assert unkeyed.answer.status_code == 201
+    assert (count(db, interactions), count(db, logs)) == (5, 5)
+
+
+def test_a_failed_group_is_rewritten_call_by_call_each_key_with_its_own_write(
+    ready: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real: Callable[..., Any] = writer_module.write_unified
+
+    def poisoned(conn: Any, account: str, feed: str, items: Any, *args: Any) -> Any:
+        if any(sku == "poison" for sku, _ in items):
+            raise RuntimeError("storage refused the row")
+        return real(conn, account, feed, items, *args)
+
+    monkeypatch.setattr(writer_module, "write_unified", poisoned)
+    ledger = KeyLedger(db, TTL)
+    calls = [(sku, ledger.request(ACCOUNT, sku, "f" * 64)) for sku in ("1", "poison", "2")]
+
+    first, failed, second = submit_together(db, calls)[0]
+
+    assert isinstance(failed, RuntimeError)
+    assert isinstance(first, Applied)
+    assert isinstance(second, Applied)
+    assert sorted(row["key"] for row in stored_keys(db)) == ["1", "2"]
+    assert (count(db, interactions), count(db, logs)) == (2, 2)
+
+
+def test_a_refused_call_of_a_group_gives_its_key_up_in_the_groups_transaction(
+    ready: Api, db: Database
+) -> None:
+    ledger = KeyLedger(db, TTL)
+    ok, refused = ledger.request(ACCOUNT, "ok", "f" * 64), ledger.request(ACCOUNT, "no", "f" * 64)
+
+    async def main() -> list[Any]:
+        writer = UnifiedWriter(db, lambda: {"PRICE-001"})
+        try:
+            return await asyncio.gather(
+                writer.submit(ACCOUNT, FEED, "1", unified_body(1), keyed=ok),
+                writer.submit(ACCOUNT, "vtex.nowhere", "1", unified_body(2), keyed=refused),
+                return_exceptions=True,
+            )
+        finally:
+            await writer.stop()
+
+    written_call, refused_call = asyncio.run(main())
+
+    assert isinstance(written_call, Applied)
+    assert refused_call.status_code == 404
+    assert refused.held is None
+    assert [row["key"] for row in stored_keys(db)] == ["ok"]
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def postgres_db(postgres_server: PostgresServer, postgres_template: str) -> Iterator[Database]:
+    name = f"idempotency_{next(_databases)}"
+    with psycopg.connect(postgres_server.libpq_url("postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(postgres_template)
+            )
+        )
+    database = Database(create_db_engine(postgres_server.url(name), pool_size=2))
+    yield database
+    database.dispose()
+    postgres_server.drop_database(name)
+
+
+def test_on_postgresql_a_claim_never_waits_on_an_uncommitted_claim_of_the_same_key(
+    postgres_db: Database,
+) -> None:
+    """Two processes' writes on one key: the second is told the key is in use at once."""
+    now = datetime.now(UTC)
+    with postgres_db.unit_of_work() as first:
+        assert claim(first.conn, ACCOUNT, "k", "f" * 64, now=now, ttl=TTL).state.value == "claimed"
+        with postgres_db.unit_of_work() as second:
+            second.conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+            other = claim(second.conn, ACCOUNT, "k", "f" * 64, now=now, ttl=TTL)
+        assert other.state is ClaimState.IN_USE
+    # The first never committed: neither its claim nor its lock is left.
+    assert claim_key(postgres_db, ACCOUNT, "k", "f" * 64, now=now, ttl=TTL).state.value == (
+        "claimed"
+    )

@@ -56,6 +56,28 @@ def test_a_failed_group_is_written_again_one_by_one_so_only_the_bad_item_fails()
     assert ledger.groups == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
 
 
+def test_an_item_the_write_refuses_fails_alone_and_the_group_is_not_rewritten() -> None:
+    """A write may refuse one item (a key another request holds) and commit the others."""
+    groups: list[list[str]] = []
+
+    def write(items: Sequence[str]) -> list[str | BaseException]:
+        groups.append(list(items))
+        return [LookupError(item) if item == "taken" else item.upper() for item in items]
+
+    async def run() -> list[str | BaseException]:
+        group = GroupCommit(write)
+        try:
+            submitted = (group.submit(name) for name in ("a", "taken", "c"))
+            return await asyncio.gather(*submitted, return_exceptions=True)
+        finally:
+            await group.stop()
+
+    first, taken, third = asyncio.run(run())
+    assert (first, third) == ("A", "C")
+    assert isinstance(taken, LookupError)
+    assert groups == [["a", "taken", "c"]]
+
+
 def test_groups_never_exceed_max_items() -> None:
     ledger = Ledger()
 

@@ -1,4 +1,5 @@
-"""Idempotency keys: which keys are valid, what makes two requests the same, whose scope."""
+"""Idempotency keys: which keys are valid, what makes two requests the same, whose scope,
+which answers are kept."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from datetime import timedelta
 import pytest
 
 from sentoffers.api.idempotency import scope_account
-from sentoffers.domain.idempotency import idempotency_key_problem, request_fingerprint
+from sentoffers.domain.idempotency import (
+    idempotency_key_problem,
+    is_kept,
+    lock_id,
+    request_fingerprint,
+)
 from sentoffers.domain.model import Role
 from sentoffers.keys.service import Principal
 from sentoffers.settings import Settings
@@ -96,3 +102,19 @@ def test_the_ttl_is_24_hours_unless_set(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("SENTOFFERS_IDEMPOTENCY_TTL_HOURS", "0")
     with pytest.raises(ValueError, match="greater than 0"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("status", "kept"), [(200, True), (204, True), (409, True), (500, False), (503, False)]
+)
+def test_every_answer_but_a_5xx_is_kept_for_retries(status: int, kept: bool) -> None:
+    assert is_kept(status) is kept
+
+
+def test_a_keys_lock_id_is_a_signed_64_bit_number_of_its_account_and_key() -> None:
+    lock = lock_id("acme", "k-1")
+
+    assert lock == lock_id("acme", "k-1")
+    assert -(2**63) <= lock < 2**63
+    assert lock != lock_id("globex", "k-1")
+    assert lock_id("ab", "c") != lock_id("a", "bc")  # moving a character changes it
