@@ -265,12 +265,22 @@ async def _answer_from(found: Claim, scope: Scope, receive: Receive, send: Send)
         await _refuse(found.state, found.key, scope, receive, send)
 
 
+# Answers that carry a secret shown once (a new key's token) are never kept: a retry of a
+# lost one makes another key, and the unused one can be revoked.
+SECRET_ANSWERS = ("/api/sent-offers/keys",)
+
+
 def _applies(scope: Scope) -> bool:
-    """POSTs to the authenticated API; other methods and public paths ignore the header."""
+    """POSTs to the authenticated API; other methods, public paths and answers holding a
+    secret ignore the header."""
     if scope["type"] != "http" or scope["method"] != "POST":
         return False
     path: str = scope["path"]
-    return path.startswith("/api/") and not path.startswith(PUBLIC_PREFIXES)
+    return (
+        path.startswith("/api/")
+        and not path.startswith(PUBLIC_PREFIXES)
+        and path.rstrip("/") not in SECRET_ANSWERS
+    )
 
 
 def _parse_key(values: list[bytes]) -> str:

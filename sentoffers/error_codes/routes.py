@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from sentoffers.api.auth import CurrentPrincipal
 from sentoffers.api.compat import ContractRoute
+from sentoffers.api.idempotency import IdempotencyKeyDep, keyed_write
 from sentoffers.domain import permissions
 from sentoffers.error_codes import service
 from sentoffers.error_codes.schemas import (
@@ -90,13 +91,14 @@ def list_error_codes(
     "", status_code=201, response_model=ErrorCodeRead, summary="Create an error code (platform)"
 )
 def create_error_code(
-    body: ErrorCodeCreate, principal: CurrentPrincipal, request: Request
-) -> ErrorCodeRead:
+    body: ErrorCodeCreate, principal: CurrentPrincipal, keyed: IdempotencyKeyDep, request: Request
+) -> Response:
     """Platform keys maintain the list; connectors then use the code, with their own suffixes."""
     _require_global_change(principal)
-    created = service.create(request.app.state.db, body)
+    with keyed_write(request.app.state.db, keyed) as write:
+        answer = write.answer(201, service.create(write.db, body))
     request.app.state.error_codes.reload()
-    return created
+    return answer
 
 
 @router.put(

@@ -781,3 +781,47 @@ def test_on_postgresql_a_claim_never_waits_on_an_uncommitted_claim_of_the_same_k
     assert claim_key(postgres_db, ACCOUNT, "k", "f" * 64, now=now, ttl=TTL).state.value == (
         "claimed"
     )
+
+
+def test_a_new_keys_token_is_never_kept_for_replays(
+    make_api: Callable[..., Api], db: Database
+) -> None:
+    admin = make_api(Role.ADMIN)
+    body = {"role": "viewer", "accounts": [ACCOUNT]}
+
+    first = admin.post("/keys", body, headers=keyed("key-1"))
+    again = admin.post("/keys", body, headers=keyed("key-1"))
+
+    assert first.status_code == again.status_code == 201
+    assert first.json()["appKey"] != again.json()["appKey"]  # a second key, not a replay
+    assert stored_keys(db) == []
+    assert first.json()["appToken"].encode() not in b"".join(
+        row["body"] or b"" for row in stored_keys(db)
+    )
+
+
+def test_a_keyed_error_code_creation_is_written_once_and_replayed(
+    db: Database, client: TestClient
+) -> None:
+    from sentoffers.keys.service import create_key
+
+    platform = create_key(db, Role.PLATFORM, [])
+    headers = {
+        "X-VTEX-API-AppKey": platform.app_key,
+        "X-VTEX-API-AppToken": platform.app_token,
+        **keyed("code-1"),
+    }
+    body = {"id": "SHIP-001", "type": "Shipping", "description": "Carrier refused"}
+
+    first = client.post("/api/sent-offers/error-codes", json=body, headers=headers)
+    again = client.post("/api/sent-offers/error-codes", json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (
+        client.get("/api/sent-offers/error-codes/SHIP-001", headers=headers).json()[0][
+            "description"
+        ]
+        == "Carrier refused"
+    )
