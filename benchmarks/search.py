@@ -1279,6 +1279,7 @@ def service_call(db: Any, account: str, read: Read) -> Callable[[], Any]:
             channels_=csv_values(p.get("channel")),
             statuses=csv_values(p.get("status")),
             q=p.get("q"),
+            stuck={"true": True, "false": False}.get(p.get("stuck", "")),
             win=win,
         )
     if read.path == "/api/sent-offers/search/interactions":
