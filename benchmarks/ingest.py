@@ -2,7 +2,7 @@
 
 One run prints, over HTTP on loopback:
 
-1. no-op ``GET /health`` requests/s (the ceiling of the HTTP stack plus this client);
+1. no-op ``GET /health/live`` requests/s (the ceiling of the HTTP stack plus this client);
 2. unified-contract requests/s (``POST .../skus/{skuId}/interactions/unified``), every
    response checked to be 201;
 3. logs/s through the batch endpoint (``POST .../interactions/unified/batch``), batches of
@@ -589,12 +589,12 @@ async def http_phases(
 
         # 1. no-op
         async def health(c: httpx.AsyncClient) -> httpx.Response:
-            return await c.get("/health")
+            return await c.get("/health/live")
 
-        print(f"phase 1/4: GET /health, {args.concurrency} connections ...", flush=True)
+        print(f"phase 1/4: GET /health/live, {args.concurrency} connections ...", flush=True)
         noop = await warm_then_run(
             clients,
-            "no-op GET /health",
+            "no-op GET /health/live",
             health,
             expect_status(200),
             workers=args.concurrency,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from fastapi import FastAPI
 
-from sentoffers.bootstrap import build_app, open_database
+from sentoffers.bootstrap import build_app, is_loopback, open_database, warn_insecure_settings
 from sentoffers.connector.cli import connector_app
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import NewKey
+from sentoffers.keys.service import NewKey, has_keys
+from sentoffers.observability.logs import configure_logging
+from sentoffers.observability.metrics import MULTIPROCESS_DIR_VARIABLE
 from sentoffers.settings import Settings
 from sentoffers.store.db import Database
 
@@ -47,18 +49,33 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     database_url: DatabaseUrl = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="debug, info, warning, error; also SENTOFFERS_LOG_LEVEL (info)."),
+    ] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Proxies (comma-separated addresses or networks, * for any) whose "
+            "X-Forwarded-For and X-Forwarded-Proto are trusted; also "
+            "SENTOFFERS_FORWARDED_ALLOW_IPS (default: loopback only)."
+        ),
+    ] = None,
 ) -> None:
-    """Run the service: the web UI at /, the API at /api/sent-offers and its docs at /docs."""
+    """Run the service: the web UI at /, the API at /api/sent-offers and its docs at /docs.
+
+    Logs go to stderr as JSON lines (SENTOFFERS_LOG_FORMAT=text for text), one access line
+    per request (SENTOFFERS_ACCESS_LOG=false to stop them); see docs/operations.md.
+    """
     import uvicorn
 
-    settings = _settings(database_url)
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    settings = _settings(database_url, log_level=log_level, forwarded_allow_ips=forwarded_allow_ips)
+    configure_logging(settings.log_level, settings.log_format)
+    warn_insecure_settings(settings, host)
     db = open_database(settings)  # migrate once, before any worker starts
     try:
-        first_key = _first_run_key(db, settings)
+        first_key = _first_run_key(db, settings, host)
+        keyless = first_key is None and not has_keys(db)
     finally:
         db.dispose()
     if first_key is not None:
@@ -68,32 +85,71 @@ def serve(
             f"  X-VTEX-API-AppToken: {first_key.app_token}\n"
             "It is shown only now. Make others with `sentoffers keys create`."
         )
+    elif keyless:
+        typer.echo(
+            "No API key exists yet. Make an admin key (its token is shown once) with:\n"
+            "  sentoffers keys create --role admin --account <account>  "
+            "(--account '*' for every account)"
+        )
     typer.echo(
         f"sentoffers on http://{host}:{port} (web UI at /, API docs at /docs), "
         f"store {settings.database_url}"
     )
+    # uvicorn's own loggers write through the format set above; its access log is off
+    # (the service writes its own, with the route, the request id and the account).
+    logs: dict[str, Any] = {
+        "log_config": None,
+        "log_level": settings.log_level,
+        "access_log": False,
+    }
+    # Behind a TLS proxy in this list, request.url.scheme is https, so cookies are Secure.
+    proxy: dict[str, Any] = {
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
     if workers > 1:
         import os
+        import shutil
+        import tempfile
 
+        # Each worker is a new process that reads its settings from the environment.
         os.environ["SENTOFFERS_DATABASE_URL"] = settings.database_url
-        uvicorn.run(
-            "sentoffers.bootstrap:build_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=log_level,
-            access_log=False,
-        )
+        os.environ["SENTOFFERS_LOG_LEVEL"] = settings.log_level
+        # The workers' metrics, added up by whichever worker answers /metrics.
+        made = None
+        if not os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+            made = tempfile.mkdtemp(prefix="sentoffers-metrics-")
+            os.environ[MULTIPROCESS_DIR_VARIABLE] = made
+        try:
+            uvicorn.run(
+                "sentoffers.cli:worker_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                **logs,
+                **proxy,
+            )
+        finally:
+            if made is not None:
+                shutil.rmtree(made, ignore_errors=True)
         return
-    uvicorn.run(build_app(settings), host=host, port=port, log_level=log_level, access_log=False)
+    uvicorn.run(build_app(settings), host=host, port=port, **logs, **proxy)
 
 
-def _first_run_key(db: Database, settings: Settings) -> NewKey | None:
-    """In development, a store with no key gets one, so the docs can be tried at once."""
-    from sentoffers.keys.service import create_key, has_keys
+def worker_app() -> FastAPI:
+    """The app of one of `serve --workers N`'s processes, logging as `serve` does."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return build_app(settings)
 
-    if settings.environment != "development" or has_keys(db):
+
+def _first_run_key(db: Database, settings: Settings, host: str) -> NewKey | None:
+    """In development on this machine only, a store with no key gets one, so the docs can
+    be tried at once; anywhere else, an admin key printed to a log is a key given away."""
+    from sentoffers.keys.service import create_key
+
+    if settings.environment != "development" or not is_loopback(host) or has_keys(db):
         return None
     return create_key(db, Role.ADMIN, ["*"], label="first run (development)")
 

@@ -5,26 +5,57 @@ The .NET SDK serializes PascalCase keys (``StartDate``, ``Data.Price``), numbers
 contract says strings, and several spellings of some fields. ``CompatModel`` matches keys
 without regard to case, maps the extra spellings a model declares in ``key_aliases``, and
 turns numbers into strings. Enumerated words go through the domain's vocabulary parsers.
+
+Every string a request model reads is checked for control characters, by the rule its type
+names: ``Line`` (ids, names, codes: printable, one line), ``FreeText`` (descriptions: tabs and
+line breaks too) or ``RawText`` (evidence: kept as sent, NUL escaped). A string field that
+names none is read as ``FreeText``, so no NUL ever reaches the store.
 """
 
 from __future__ import annotations
 
+import enum
+import typing
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
 from sentoffers.domain.vocabulary import (
+    escape_nul,
     parse_context,
     parse_data_status,
     parse_date,
+    parse_free_text,
+    parse_line,
     parse_log_type,
     parse_origin,
     parse_source,
 )
+
+_LINE = AfterValidator(parse_line)
+_FREE_TEXT = AfterValidator(parse_free_text)
+_RAW_TEXT = AfterValidator(escape_nul)
+_TEXT_RULES = (_LINE, _FREE_TEXT, _RAW_TEXT)
+
+Line = Annotated[str, _LINE]
+"""Ids, names, codes, prices: printable characters on one line."""
+FreeText = Annotated[str, _FREE_TEXT]
+"""Text for people (descriptions, titles): may also hold tabs and line breaks."""
+RawText = Annotated[str, _RAW_TEXT]
+"""Text kept as sent (evidence), each NUL written ``\\u0000``."""
 
 
 class CompatModel(BaseModel):
@@ -59,6 +90,21 @@ class CompatModel(BaseModel):
             out.setdefault(target, item)
         return out
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        # Fields typed Line, FreeText or RawText are checked by their type; any other string
+        # (or list of strings) is read as free text.
+        if info.field_name is None or info.field_name in _typed_text_fields(cls):
+            return value
+        if isinstance(value, str) and not isinstance(value, enum.Enum):
+            return parse_free_text(value)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, str) and not isinstance(item, enum.Enum):
+                    parse_free_text(item)
+        return value
+
 
 @cache
 def _lookup_for(model: type[CompatModel]) -> dict[str, str]:
@@ -70,6 +116,24 @@ def _lookup_for(model: type[CompatModel]) -> dict[str, str]:
     for spelling, alias in model.key_aliases.items():
         lookup[spelling.lower()] = alias
     return lookup
+
+
+@cache
+def _typed_text_fields(model: type[CompatModel]) -> frozenset[str]:
+    """The fields of ``model`` whose type names a text rule (``Line``, ``FreeText``...)."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if any(_names_text_rule(m) for m in info.metadata) or _names_text_rule(info.annotation)
+    )
+
+
+def _names_text_rule(annotation: Any) -> bool:
+    if any(annotation is rule for rule in _TEXT_RULES):
+        return True
+    if typing.get_origin(annotation) is Annotated:
+        return any(_names_text_rule(part) for part in typing.get_args(annotation))
+    return any(_names_text_rule(arg) for arg in typing.get_args(annotation))
 
 
 def _text(value: Any) -> Any:

@@ -12,6 +12,7 @@ import anyio.to_thread
 
 from sentoffers.catalog.enrichment import run_enrichment_job
 from sentoffers.interactions.idle import close_idle_interactions
+from sentoffers.observability.metrics import job_run
 from sentoffers.retention import purge_expired
 from sentoffers.settings import Settings
 from sentoffers.store.db import Database
@@ -39,7 +40,8 @@ class BackgroundJobs:
             while True:
                 await asyncio.sleep(seconds)
                 try:
-                    said = await anyio.to_thread.run_sync(job)
+                    with job_run(name):
+                        said = await anyio.to_thread.run_sync(job)
                     if said:
                         logger.info("%s: %s", name, said)
                 except Exception:

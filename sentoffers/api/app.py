@@ -8,13 +8,19 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
 
 from sentoffers import __version__
 from sentoffers.api.auth import AuthMiddleware
 from sentoffers.api.errors import install_error_handlers
+from sentoffers.api.health import health_router
 from sentoffers.api.idempotency import IdempotencyMiddleware
-from sentoffers.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from sentoffers.api.limits import RateLimitMiddleware, ServiceLimits
+from sentoffers.api.middleware import (
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+    RequestLogMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from sentoffers.channels.routes import router as channels_router
 from sentoffers.domain.idempotency import IDEMPOTENCY_KEY_HEADER
 from sentoffers.error_codes.catalog import ErrorCodeCatalog
@@ -27,6 +33,7 @@ from sentoffers.keys.routes import router as keys_router
 from sentoffers.keys.service import Authenticator
 from sentoffers.offers.routes import router as offers_router
 from sentoffers.search.routes import router as search_router
+from sentoffers.secret import signing_secret, with_secret
 from sentoffers.settings import Settings
 from sentoffers.store.db import Database
 from sentoffers.store.idempotency import KeyLedger
@@ -50,8 +57,12 @@ over are not kept, so their retries run again.
 
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
+    settings = with_secret(settings)  # once, for the tokens and the UI's sessions
     authenticator = Authenticator(
-        db, settings.secret_key, cache_seconds=settings.auth_cache_seconds
+        db,
+        signing_secret(settings),
+        cache_seconds=settings.auth_cache_seconds,
+        token_max_seconds=settings.token_max_seconds,
     )
     jobs = BackgroundJobs(settings, db)
 
@@ -81,12 +92,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     app.state.jobs = jobs
     app.state.idempotency_keys = idempotency_keys = KeyLedger(db, settings.idempotency_ttl)
+    app.state.limits = limits = ServiceLimits.from_settings(settings)
 
     install_error_handlers(app)
-
-    @app.get("/health", tags=["Service"], summary="Liveness")
-    async def health() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+    app.include_router(health_router(db, settings))
 
     routers = (
         channels_router,
@@ -102,14 +111,21 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     install_ui(app)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
 
-    # Outermost first: ids, then the body limit, then authentication, then idempotency
-    # (which needs the principal). The last added runs first.
+    # Outermost first: logs and metrics, ids, the last resort for errors (authentication
+    # and idempotency use the store too), then the body limit, then authentication, then
+    # idempotency (which needs the principal). The last added runs first.
     app.add_middleware(IdempotencyMiddleware, ledger=idempotency_keys)
-    app.add_middleware(AuthMiddleware, authenticator=authenticator)
+    # Right after authentication, which names the key whose limits a request counts against.
+    app.add_middleware(RateLimitMiddleware, limits=limits.requests)
+    app.add_middleware(AuthMiddleware, authenticator=authenticator, logins=limits.logins)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # In tests an unexpected error reaches the test client, so that the test fails.
+    app.add_middleware(UnexpectedErrorMiddleware, reraise=settings.environment == "test")
     app.add_middleware(RequestIdMiddleware)
-    # Outside everything: the web UI's security headers reach even its error pages.
+    # Outside the others: the web UI's security headers reach even its error pages.
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outside everything: every answer is counted and logged, with its final status.
+    app.add_middleware(RequestLogMiddleware, access_log=settings.access_log)
     return app
 
 

@@ -2,6 +2,9 @@
 
 ``AuthMiddleware`` turns the ``X-VTEX-API-AppKey``/``X-VTEX-API-AppToken`` headers, or a
 ``VtexIdclientAutCookie`` header or cookie, into a ``Principal`` before any body is read.
+With a ``LoginThrottle``, credentials that fail count against their app key and the client's
+address; past the limit, their attempts are answered 429 before any check (credentials
+checked a moment ago, kept in the Authenticator's memory, still pass).
 The ``reader``/``writer`` dependencies then check the ``an`` account against it.
 """
 
@@ -16,6 +19,7 @@ from fastapi import Depends, Query, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sentoffers.api.errors import error_response
+from sentoffers.api.limits import LoginThrottle, RateLimited, client_address, rate_limited_response
 from sentoffers.errors import ServiceError, Unauthorized
 from sentoffers.keys.service import Authenticator, Principal
 
@@ -23,9 +27,12 @@ PUBLIC_PREFIXES = ("/health", "/docs", "/redoc", "/openapi.json", "/api/vtexid/"
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, authenticator: Authenticator):
+    def __init__(
+        self, app: ASGIApp, authenticator: Authenticator, logins: LoginThrottle | None = None
+    ):
         self.app = app
         self.authenticator = authenticator
+        self.logins = logins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
@@ -36,6 +43,9 @@ class AuthMiddleware:
             return
         try:
             principal = await self._principal(scope)
+        except RateLimited as limited:
+            await rate_limited_response(limited, scope)(scope, receive, send)
+            return
         except ServiceError as error:
             await error_response(error, scope)(scope, receive, send)
             return
@@ -53,15 +63,33 @@ class AuthMiddleware:
             known = self.authenticator.cached(app_key, app_token)
             if known is not None:
                 return known
-            return await _call(self.authenticator.authenticate, app_key, app_token)
+            return await self._checked(
+                scope, app_key, self.authenticator.authenticate, app_key, app_token
+            )
         if token:
-            return await _call(self.authenticator.authenticate_token, token)
+            return await self._checked(scope, None, self.authenticator.authenticate_token, token)
         if app_key:
             raise Unauthorized("X-VTEX-API-AppToken header is missing", field="X-VTEX-API-AppToken")
         raise Unauthorized(
             "credentials are missing: send X-VTEX-API-AppKey and X-VTEX-API-AppToken, "
             "or a VtexIdclientAutCookie token"
         )
+
+    async def _checked(
+        self, scope: Scope, app_key: str | None, check: object, *args: str
+    ) -> Principal:
+        """``check(*args)``, unless ``app_key`` or the client's address is throttled; a failed
+        check counts against both."""
+        address = client_address(scope)
+        if self.logins is not None:
+            await self.logins.refuse_if_throttled(app_key, address)
+        try:
+            return await _call(check, *args)
+        except Unauthorized as error:
+            # An expired token was ours: not a guess.
+            if self.logins is not None and error.problems[0].code != "token_expired":
+                await self.logins.record_failure_async(app_key, address)
+            raise
 
 
 async def _call(check: object, *args: str) -> Principal:

@@ -11,12 +11,24 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from sentoffers.errors import Problem, ServiceError
 
 logger = logging.getLogger("sentoffers.api")
+
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,  # the database is down, unreachable, locked, or its disk failed
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeoutError,  # every connection of the pool is busy
+)
+"""Errors that say the store cannot be used now, not that the request is wrong: answered
+503 ``store_unavailable`` with ``Retry-After``."""
+STORE_RETRY_AFTER_SECONDS = 5
 
 _STATUS_CODES = {
     400: "invalid",
@@ -93,7 +105,9 @@ def validation_problems(errors: Sequence[Any]) -> list[Problem]:
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
         code = {"missing": "required", "json_invalid": "invalid_json"}.get(kind, "invalid")
         if kind == "json_invalid":
+            # Its location is a character position in the body, not a field.
             message = f"the body is not valid JSON: {error.get('ctx', {}).get('error', message)}"
+            field = "body"
         problems.append(Problem(code, message, field or None))
     return problems
 
@@ -123,10 +137,25 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={**(error.headers or {}), "X-Request-Id": request_id(request.scope)},
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, _error: Exception) -> JSONResponse:
+    async def _store_unavailable(request: Request, error: Exception) -> JSONResponse:
         rid = request_id(request.scope)
-        logger.exception("unexpected error handling request %s", rid)
+        # One line, no traceback (unless at DEBUG): an outage fails every request.
+        logger.error("store unavailable handling request %s", rid, exc_info=error)
+        message = f"the store is unavailable; retry in {STORE_RETRY_AFTER_SECONDS} seconds"
+        return JSONResponse(
+            render([Problem("store_unavailable", message)]),
+            status_code=503,
+            headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS), "X-Request-Id": rid},
+        )
+
+    for unavailable in STORE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _store_unavailable)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        rid = request_id(request.scope)
+        # One line with the error's type and message; the traceback only at DEBUG.
+        logger.error("unexpected error handling request %s", rid, exc_info=error)
         return JSONResponse(
             render([Problem("internal_error", f"unexpected error; request id {rid}")]),
             status_code=500,

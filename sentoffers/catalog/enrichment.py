@@ -39,6 +39,7 @@ from sentoffers.catalog.client import (
     SkuMetadata,
     valid_account,
 )
+from sentoffers.observability.metrics import job_run
 from sentoffers.settings import Settings
 from sentoffers.store.db import Database
 from sentoffers.store.tables import feeds, offers
@@ -265,7 +266,8 @@ def _logged_pass(
     db: Database, settings: Settings, client: CatalogClient, should_stop: Callable[[], bool]
 ) -> None:
     try:
-        result = enrich_offers(db, settings, client=client, should_stop=should_stop)
+        with job_run("catalog metadata"):
+            result = enrich_offers(db, settings, client=client, should_stop=should_stop)
     except Exception:
         logger.exception("catalog metadata pass failed; will retry")
         return

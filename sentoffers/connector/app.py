@@ -1,7 +1,13 @@
 """The affiliate endpoint: ``POST /api/notification/``, and a few routes to operate it.
 
 A notification is read, checked against the stores served and queued; the answer (200)
-comes at once, before any step runs: the workers do the rest. Operating routes, under
+comes at once, before any step runs: the workers do the rest. It must carry the
+``SENTOFFERS_CONNECTOR_NOTIFICATION_SECRET``, in the notification URL's query (``?secret=``,
+as VTEX's affiliate configuration can hold it) or an ``X-Notification-Secret`` header, else
+401; while no secret is set, only requests from this machine are served (a loopback peer, not
+through a proxy: the demo, the sandbox, tests). A body over ``notification_max_bytes`` (64
+KiB; a notification is a few hundred bytes) is refused with 413, declared or chunked, before
+it is read whole. Operating routes, under
 ``/api/connector``, need ``Authorization: Bearer <SENTOFFERS_CONNECTOR_ADMIN_TOKEN>`` (and
 are refused while no token is set):
 
@@ -19,7 +25,9 @@ are refused while no token is set):
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -28,11 +36,18 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.types import Scope
 
 from sentoffers.connector.model import InvalidNotification, parse_notification
 from sentoffers.connector.runtime import Connector, UnknownStore
 
 __all__ = ["create_app"]
+
+log = logging.getLogger("sentoffers.connector")
+
+SECRET_HEADER = "X-Notification-Secret"
+SECRET_PARAMETER = "secret"
+PROXY_HEADERS = frozenset({b"forwarded", b"x-forwarded-for", b"x-real-ip"})
 
 
 class CategoryMapping(BaseModel):
@@ -44,6 +59,11 @@ def create_app(connector: Connector) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not connector.settings.notification_secret:
+            log.warning(
+                "no SENTOFFERS_CONNECTOR_NOTIFICATION_SECRET: notifications are served from "
+                "this machine only; set it, and add ?secret=<it> to VTEX's notification URL"
+            )
         await connector.start()
         try:
             yield
@@ -74,8 +94,16 @@ def create_app(connector: Connector) -> FastAPI:
     @app.post("/api/notification", include_in_schema=False)
     async def notification(request: Request) -> JSONResponse:
         """A VTEX catalog notification: queued, answered at once."""
+        refusal = _refusal(request, connector.settings.notification_secret)
+        if refusal is not None:
+            return JSONResponse({"errors": [refusal]}, status_code=401)
+        limit = connector.settings.notification_max_bytes
+        read = await _body_within(request, limit)
+        if read is None:
+            message = f"the body is over the limit of {limit} bytes"
+            return JSONResponse({"errors": [message]}, status_code=413)
         try:
-            body = json.loads(await request.body())
+            body = json.loads(read)
             notified = parse_notification(body)
         except ValueError as error:
             problems = error.problems if isinstance(error, InvalidNotification) else [str(error)]
@@ -146,3 +174,48 @@ def create_app(connector: Connector) -> FastAPI:
         return {"queued": await connector.load_all(account)}
 
     return app
+
+
+def _refusal(request: Request, secret: str | None) -> str | None:
+    """Why ``request`` may not notify; None when it may."""
+    if not secret:
+        if _from_this_machine(request.scope):
+            return None
+        return (
+            "notifications from other machines need a secret: set "
+            "SENTOFFERS_CONNECTOR_NOTIFICATION_SECRET and add ?secret=<it> to the URL"
+        )
+    given = request.headers.get(SECRET_HEADER) or request.query_params.get(SECRET_PARAMETER)
+    if given and hmac.compare_digest(given.encode(), secret.encode()):
+        return None
+    return f"the notification secret is missing or wrong (?{SECRET_PARAMETER}= or {SECRET_HEADER})"
+
+
+def _from_this_machine(scope: Scope) -> bool:
+    """A loopback peer, not through a proxy; or no network peer (a Unix socket, an
+    in-process client)."""
+    if any(name in PROXY_HEADERS for name, _ in scope["headers"]):
+        return False
+    client = scope.get("client")
+    if not client:
+        return True
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return True  # not an address: no network peer (servers name TCP peers by address)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to be over ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)

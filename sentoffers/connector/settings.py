@@ -103,6 +103,12 @@ class ConnectorSettings(BaseSettings):
     # Reports per request to the service's batch endpoint (0: one request per interaction).
     report_batch_size: int = Field(default=200, ge=0, le=1000)
     admin_token: str | None = None
+    # The affiliate endpoint: VTEX's notifications must carry this secret, in the query of
+    # the notification URL (`/api/notification/?secret=...`) or an `X-Notification-Secret`
+    # header. Unset: only requests from this machine (loopback, not through a proxy) are
+    # served. A notification is a small JSON object: a larger body is refused (413).
+    notification_secret: str | None = Field(default=None, min_length=16)
+    notification_max_bytes: int = Field(default=64 * 1024, gt=0)
 
     def resolved_queue_url(self) -> str:
         """``queue_url``, or a SQLite file beside a SQLite database (``data/`` otherwise)."""

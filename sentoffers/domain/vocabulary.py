@@ -4,6 +4,10 @@ Connectors written for the original service send what the .NET SDK serializes: `
 for ``information``, ``"Synchronized"`` for ``synced``, .NET's default date format, and so on.
 Each parser accepts those spellings and raises ``ValueError`` with a readable message for
 anything it cannot understand.
+
+Text is read by one of three rules (``parse_line``, ``parse_free_text``, ``escape_nul``): no
+control character reaches the store, where PostgreSQL cannot hold NUL and an id holding an
+invisible character could never be typed again to find what it names.
 """
 
 from __future__ import annotations
@@ -93,8 +97,19 @@ def parse_date(value: object) -> datetime:
     Accepts ``2020-10-29``, ISO 8601 with or without a zone (up to 7 fractional digits, as
     .NET's round-trip format writes), and .NET's default ``M/d/yyyy h:mm:ss tt`` (or
     ``dd/MM/yyyy HH:mm:ss`` when the first number cannot be a month). Dates without a zone
-    are taken as UTC.
+    are taken as UTC. A date whose UTC time falls outside years 1 to 9999 (such as
+    ``0001-01-01T00:00:00+01:00``) is a ``ValueError`` like any other unreadable date.
     """
+    try:
+        return _parse_date(value)
+    except OverflowError:
+        # Python's datetime stops at year 9999; a zone can push a date past either end.
+        raise ValueError(
+            f"invalid date {value!r}: in UTC it falls outside the years 1 to 9999"
+        ) from None
+
+
+def _parse_date(value: object) -> datetime:
     if isinstance(value, datetime):
         return _as_utc(value)
     if not isinstance(value, str) or not value.strip():
@@ -143,7 +158,66 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def end_of_day(value: datetime) -> datetime:
+    """The last instant of ``value``'s day: a day given as an upper bound includes all of it.
+
+    No arithmetic, so the last day of year 9999 has an end too.
+    """
+    return value.replace(hour=23, minute=59, second=59, microsecond=999_999)
+
+
 def format_date(value: datetime) -> str:
     """ISO 8601 in UTC with a ``Z``, as the contract's examples show."""
     text = _as_utc(value).isoformat(timespec="milliseconds")
     return text.replace("+00:00", "Z")
+
+
+# Text. C0 controls, DEL and C1 controls: invisible, and NUL cannot be stored in PostgreSQL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Free text keeps its layout: tabs, line feeds and carriage returns.
+_CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+NUL_ESCAPE = "\\u0000"
+"""What ``escape_nul`` writes for a NUL: the six characters of its JSON escape."""
+
+
+def parse_line(value: str) -> str:
+    """Text for ids, names, codes and parameters: printable characters on one line.
+
+    Raises ``ValueError`` naming the first control character found (tab and line breaks
+    included) and where it is.
+    """
+    found = _CONTROL.search(value)
+    if found:
+        raise ValueError(
+            f"{_control_at(found)}; ids, names and codes take printable characters only"
+        )
+    return value
+
+
+def parse_free_text(value: str) -> str:
+    """Text written for people (descriptions, titles): it may also hold tabs and line breaks,
+    but no other control character, NUL least of all."""
+    found = _CONTROL_BUT_LAYOUT.search(value)
+    if found:
+        raise ValueError(
+            f"{_control_at(found)}; text may hold tabs and line breaks, "
+            "but no other control character"
+        )
+    return value
+
+
+def escape_nul(value: str) -> str:
+    """Text kept as it was sent (evidence: a marketplace's raw request or response), with
+    each NUL written as its visible escape ``\\u0000``: PostgreSQL text cannot hold NUL.
+
+    Escaping rather than refusing: the connector copied what the marketplace sent, and the
+    seller reads it better with the NUL shown than with the whole log refused.
+    """
+    return value.replace("\x00", NUL_ESCAPE)
+
+
+def _control_at(found: re.Match[str]) -> str:
+    return (
+        f"the value holds the control character U+{ord(found.group()):04X} "
+        f"at character {found.start() + 1}"
+    )

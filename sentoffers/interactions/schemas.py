@@ -20,8 +20,11 @@ from sentoffers.contract import (
     ContextIn,
     DataStatusIn,
     DateIn,
+    FreeText,
+    Line,
     LogTypeIn,
     OriginIn,
+    RawText,
     ReadModel,
     SourceIn,
     as_list,
@@ -34,8 +37,10 @@ LONG = 20_000
 
 
 class EvidenceIn(CompatModel):
-    request: str | None = Field(default=None, max_length=200_000)
-    response: str | None = Field(default=None, max_length=200_000)
+    """A marketplace call as the connector saw it: kept as sent, NUL escaped (``RawText``)."""
+
+    request: RawText | None = Field(default=None, max_length=200_000)
+    response: RawText | None = Field(default=None, max_length=200_000)
 
 
 def _evidence(value: Any) -> Any:
@@ -56,25 +61,26 @@ class DataIn(CompatModel):
         "categoryName": "category",
     }
 
-    external_offer_id: str | None = Field(default=None, max_length=SHORT)
-    inventory: str | None = Field(default=None, max_length=64)
-    price: str | None = Field(default=None, max_length=64)
-    sales_price: str | None = Field(default=None, max_length=64)
-    currency: str | None = Field(default=None, max_length=16)
+    external_offer_id: Line | None = Field(default=None, max_length=SHORT)
+    inventory: Line | None = Field(default=None, max_length=64)
+    price: Line | None = Field(default=None, max_length=64)
+    sales_price: Line | None = Field(default=None, max_length=64)
+    currency: Line | None = Field(default=None, max_length=16)
     status: DataStatusIn | None = None
-    # Offer metadata a connector may know; otherwise the catalog is asked for it.
-    name: str | None = Field(default=None, max_length=1000)
-    image: str | None = Field(default=None, max_length=4000)
-    product_id: str | None = Field(default=None, max_length=128)
-    brand: str | None = Field(default=None, max_length=200)
-    category: str | None = Field(default=None, max_length=200)
+    # Offer metadata a connector may know; otherwise the catalog is asked for it. Names,
+    # brands and categories are searched and filtered on: one line each.
+    name: Line | None = Field(default=None, max_length=1000)
+    image: Line | None = Field(default=None, max_length=4000)
+    product_id: Line | None = Field(default=None, max_length=128)
+    brand: Line | None = Field(default=None, max_length=200)
+    category: Line | None = Field(default=None, max_length=200)
 
 
 class ErrorIn(CompatModel):
-    code: str = Field(min_length=1, max_length=128)
-    external_code: str | None = Field(default=None, max_length=SHORT)
-    title: str | None = Field(default=None, max_length=1000)
-    description: str | None = Field(default=None, max_length=LONG)
+    code: Line = Field(min_length=1, max_length=128)
+    external_code: Line | None = Field(default=None, max_length=SHORT)
+    title: FreeText | None = Field(default=None, max_length=1000)
+    description: FreeText | None = Field(default=None, max_length=LONG)
     closable_origins: Annotated[list[OriginIn], BeforeValidator(origins_list)] = Field(
         default_factory=list
     )
@@ -91,9 +97,9 @@ class LogCreate(CompatModel):
     key_aliases: ClassVar[dict[str, str]] = {"message": "description", "error": "errors"}
 
     type: LogTypeIn
-    description: str = Field(default="", max_length=LONG)
+    description: FreeText = Field(default="", max_length=LONG)
     date: DateIn | None = None
-    agent: str = Field(default="", max_length=SHORT)
+    agent: Line = Field(default="", max_length=SHORT)
     evidence: Annotated[EvidenceIn | None, BeforeValidator(_evidence)] = None
     data: DataIn | None = None
     errors: Annotated[list[ErrorIn], BeforeValidator(as_list)] = Field(
@@ -142,14 +148,14 @@ class BatchItem(CompatModel):
         "idSku": "skuId",
     }
 
-    sku_id: str = Field(min_length=1, max_length=128)
+    sku_id: Line = Field(min_length=1, max_length=128)
     source: SourceIn
     origin: OriginIn
     context: ContextIn
     date: DateIn | None = None
     type: LogTypeIn | None = None
-    description: str = Field(default="", max_length=LONG)
-    agent: str = Field(default="", max_length=SHORT)
+    description: FreeText = Field(default="", max_length=LONG)
+    agent: Line = Field(default="", max_length=SHORT)
     evidence: Annotated[EvidenceIn | None, BeforeValidator(_evidence)] = None
     data: DataIn | None = None
     errors: Annotated[list[ErrorIn], BeforeValidator(as_list)] = Field(

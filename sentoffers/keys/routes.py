@@ -4,11 +4,19 @@ from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import JSONResponse
 
 from sentoffers.api.auth import CurrentPrincipal
 from sentoffers.api.compat import ContractRoute
+from sentoffers.api.limits import (
+    LoginThrottle,
+    LoginThrottleDep,
+    RateLimited,
+    client_address,
+    rate_limited_response,
+)
 from sentoffers.domain import permissions
-from sentoffers.errors import Forbidden
+from sentoffers.errors import Forbidden, Unauthorized
 from sentoffers.keys import service
 from sentoffers.keys.schemas import AppTokenIssued, AppTokenLogin, KeyCreate, KeyCreated
 from sentoffers.keys.service import Principal
@@ -73,10 +81,23 @@ def _require_key_manager(principal: Principal) -> None:
     response_model=AppTokenIssued,
     summary="Exchange an appKey and appToken for a VtexIdclientAutCookie token",
 )
-async def app_token_login(body: AppTokenLogin, request: Request) -> AppTokenIssued:
+async def app_token_login(
+    body: AppTokenLogin, request: Request, logins: LoginThrottleDep
+) -> AppTokenIssued | JSONResponse:
+    """The token stands for the key for an hour. After too many failed attempts for the
+    appKey, or with several appKeys from the caller's address, the answer is 429 with
+    `Retry-After`, whatever the token."""
     authenticator: service.Authenticator = request.app.state.authenticator
-    principal = await anyio.to_thread.run_sync(
-        authenticator.authenticate, body.app_key, body.app_token
-    )
+    address = client_address(request.scope)
+    wait = await logins.retry_after_async(body.app_key, address)
+    if wait is not None:
+        return rate_limited_response(RateLimited(LoginThrottle.MESSAGE, wait), request.scope)
+    try:
+        principal = await anyio.to_thread.run_sync(
+            authenticator.authenticate, body.app_key, body.app_token
+        )
+    except Unauthorized:
+        await logins.record_failure_async(body.app_key, address)
+        raise
     token, expires = authenticator.issue_token(principal)
     return AppTokenIssued(auth_status="Success", token=token, expires=expires)

@@ -9,10 +9,8 @@ signed token, sent as ``VtexIdclientAutCookie``. Who may make or revoke which ke
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
 import secrets
 import string
 import threading
@@ -21,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import insert, select, update
 
 from sentoffers.domain.model import Role
@@ -31,12 +30,15 @@ from sentoffers.domain.permissions import (
     holds_account,
     may_revoke_key,
 )
+from sentoffers.domain.vocabulary import parse_line
 from sentoffers.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from sentoffers.store.db import Database
 from sentoffers.store.tables import api_keys
 
 ALL_ACCOUNTS = EVERY_ACCOUNT
 _ALPHABET = string.ascii_uppercase + string.digits
+TOKEN_SALT = "sentoffers.vtexid.token"
+TOKEN_TTL_SECONDS = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +142,12 @@ class Authenticator:
         secret: str,
         *,
         cache_seconds: float = 30.0,
+        token_max_seconds: int = 86400,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._db = db
-        self._secret = secret.encode()
+        self._tokens = URLSafeSerializer(secret, salt=TOKEN_SALT)
+        self._token_max_seconds = token_max_seconds
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._cache: dict[str, tuple[float, str, Principal]] = {}
@@ -184,6 +188,10 @@ class Authenticator:
         return principal
 
     def _load(self, app_key: str) -> tuple[str, Principal]:
+        try:  # no key holds a control character, and PostgreSQL text cannot even hold NUL
+            parse_line(app_key)
+        except ValueError:
+            raise Unauthorized("invalid appKey or appToken") from None
         with self._db.unit_of_work(write=False) as uow:
             row = uow.conn.execute(
                 select(api_keys).where(
@@ -198,31 +206,30 @@ class Authenticator:
         with self._lock:
             self._cache.pop(app_key, None)
 
-    def issue_token(self, principal: Principal, ttl_seconds: int = 3600) -> tuple[str, int]:
-        """A signed token standing for ``principal`` until the returned expiry (epoch s)."""
-        expires = int(time.time()) + ttl_seconds
-        payload = _b64(json.dumps({"k": principal.app_key, "exp": expires}).encode())
-        return f"{payload}.{self._sign(payload)}", expires
+    def issue_token(
+        self, principal: Principal, ttl_seconds: int = TOKEN_TTL_SECONDS
+    ) -> tuple[str, int]:
+        """A signed token standing for ``principal`` until the returned expiry (epoch s).
+
+        The lifetime is at most ``token_max_seconds``, whatever is asked.
+        """
+        ttl = max(1, min(ttl_seconds, self._token_max_seconds))
+        expires = int(time.time()) + ttl
+        return self._tokens.dumps({"k": principal.app_key, "exp": expires}), expires
 
     def authenticate_token(self, token: str) -> Principal:
-        payload, _, signature = token.strip().partition(".")
-        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
-            raise Unauthorized("invalid VtexIdclientAutCookie token")
         try:
-            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            claims = self._tokens.loads(token.strip())
             app_key, expires = str(claims["k"]), int(claims["exp"])
-        except (ValueError, KeyError, TypeError):
+        except (BadData, KeyError, TypeError, ValueError):
             raise Unauthorized("invalid VtexIdclientAutCookie token") from None
-        if expires < time.time():
+        now = time.time()
+        if expires < now:
             raise Unauthorized("the VtexIdclientAutCookie token has expired", code="token_expired")
+        # No token this service issues lasts longer: one that does was not issued as is.
+        if expires > now + self._token_max_seconds:
+            raise Unauthorized("invalid VtexIdclientAutCookie token")
         cached = self._cache.get(app_key)
         if cached and cached[0] > self._clock():
             return cached[2]
         return self._load(app_key)[1]
-
-    def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

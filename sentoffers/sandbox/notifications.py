@@ -121,6 +121,9 @@ class Delivery:
 class Broadcaster:
     """POSTs notifications to ``endpoint_url`` for the affiliate ``affiliate_id``.
 
+    The URL is called as given, query included, as VTEX calls an affiliate's notification
+    URL: a connector's secret rides there (``.../api/notification/?secret=...``).
+
     Only changes that concern the affiliate's trade policy (``sales_channel``) are sent: a SKU
     in it, or just taken out of it. ``initial_load`` sends every SKU of a catalog,
     ``concurrency`` at a time. ``stats`` and ``delivery_times`` say how it went.

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 
 from sentoffers.api.paging import Window, count_capped, order_by, paging, parse_each
-from sentoffers.domain.vocabulary import parse_date, parse_origin, parse_result
+from sentoffers.domain.vocabulary import end_of_day, parse_date, parse_origin, parse_result
 from sentoffers.error_codes.service import all_codes
 from sentoffers.errors import InvalidInput, Problem
 from sentoffers.feeds.service import account_feeds
@@ -97,10 +97,9 @@ def search_interactions(
     if start is not None:
         query = query.where(interactions.c.start_date >= start)
     if end is not None:
-        if _is_day(to_date):  # a day given alone means the whole of that day
-            query = query.where(interactions.c.start_date < end + timedelta(days=1))
-        else:
-            query = query.where(interactions.c.start_date <= end)
+        if _is_day(to_date):  # a day given alone means the whole of that day, 9999-12-31 too
+            end = end_of_day(end)
+        query = query.where(interactions.c.start_date <= end)
     if brand or category:
         offer_filter = [_offer_of_interaction()]
         if brand:

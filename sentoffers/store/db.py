@@ -3,22 +3,39 @@
 SQLite runs in WAL mode; the writes of one process are serialized by a lock and begin
 ``IMMEDIATE``, so concurrent writers queue instead of failing on lock upgrades. PostgreSQL
 writes lock the rows they change (``SELECT ... FOR UPDATE``) and run concurrently.
+
+What a commit survives, per store:
+
+- SQLite, ``synchronous=full`` (the default, ``SENTOFFERS_SQLITE_SYNCHRONOUS``): the WAL
+  is synced to disk at every commit: a committed write survives a process crash and a
+  power loss or kernel panic (given a disk that honours fsync).
+- SQLite, ``synchronous=normal``: the WAL is synced only at checkpoints: a committed write
+  survives a process crash, but a power loss may undo the last commits (the database stays
+  consistent). Faster for many small commits.
+- PostgreSQL: what its server is set to (``synchronous_commit``, ``fsync``, replication);
+  with its defaults a commit is flushed to its WAL before it is acknowledged.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
+SqliteSynchronous = Literal["normal", "full"]
 
-def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``)."""
+
+def create_db_engine(
+    url: str, *, pool_size: int = 10, sqlite_synchronous: SqliteSynchronous = "full"
+) -> Engine:
+    """An engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``);
+    ``sqlite_synchronous`` is SQLite's durability (see the module's docstring)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -30,21 +47,30 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
             max_overflow=pool_size * 2,
             connect_args={"check_same_thread": False, "timeout": 30},
         )
-        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "connect", _sqlite_on_connect(sqlite_synchronous))
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # Let SQLAlchemy's "begin" event emit BEGIN, so writes can begin IMMEDIATE.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_on_connect(
+    synchronous: SqliteSynchronous,
+) -> Callable[[Any, ConnectionPoolEntry], None]:
+    if synchronous not in get_args(SqliteSynchronous):
+        raise ValueError(f"SQLite synchronous must be normal or full, not {synchronous!r}")
+    pragma = f"PRAGMA synchronous={synchronous.upper()}"
+
+    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN, so writes can begin IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(pragma)
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return on_connect
 
 
 def _sqlite_on_begin(connection: Connection) -> None:

@@ -26,6 +26,7 @@ from typing import Generic, TypeVar
 import anyio.to_thread
 
 from sentoffers.errors import ServiceError
+from sentoffers.observability.metrics import observe_group
 
 __all__ = ["GroupCommit"]
 
@@ -139,6 +140,7 @@ class GroupCommit(Generic[I, R]):
             while self._pending:
                 group = self._pending[: self._max_items]
                 del self._pending[: self._max_items]
+                observe_group(self._what, len(group))
                 if self._send is None:
                     self._writing = group
                     items = [pending.item for pending in group]

@@ -16,6 +16,12 @@ CSRF_COOKIE = "sentoffers_csrf"
 CSRF_FIELD = "csrf_token"
 
 
+def secure_cookies(request: Request) -> bool:
+    """Whether the UI's cookies are ``Secure``: on a request that came over HTTPS (directly,
+    or through a proxy whose ``X-Forwarded-Proto`` uvicorn trusts), or always if configured."""
+    return request.url.scheme == "https" or bool(request.app.state.settings.ui_secure_cookie)
+
+
 def token_for(request: Request) -> str:
     """The request's form token: the cookie's, or a new one ``remember`` will set."""
     existing = request.cookies.get(CSRF_COOKIE, "")
@@ -39,7 +45,7 @@ def remember(request: Request, response: Response) -> None:
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.ui_secure_cookie,
+        secure=secure_cookies(request),
     )
 
 

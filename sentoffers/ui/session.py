@@ -16,8 +16,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from sentoffers.api.limits import LoginThrottleDep, client_address
 from sentoffers.errors import Unauthorized
 from sentoffers.keys.service import Authenticator, Principal
+from sentoffers.secret import signing_secret
 from sentoffers.settings import Settings
 from sentoffers.ui import csrf
 from sentoffers.ui.templating import render
@@ -47,7 +49,7 @@ class SignInRequired(Exception):
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt=SESSION_SALT)
+    return URLSafeTimedSerializer(signing_secret(settings), salt=SESSION_SALT)
 
 
 def viewer_of(request: Request) -> Viewer | None:
@@ -106,7 +108,7 @@ def signin_url(next_url: str) -> str:
 def redirect_to_signin(request: Request, error: SignInRequired) -> RedirectResponse:
     response = RedirectResponse(signin_url(error.next_url), status_code=303)
     if error.clear:
-        clear_session(response, request.app.state.settings)
+        clear_session(request, response)
     return response
 
 
@@ -135,6 +137,7 @@ def signin_page(request: Request, next: str | None = None) -> Response:
 @router.post("/signin")
 def signin(
     request: Request,
+    logins: LoginThrottleDep,
     account: Annotated[str, Form()] = "",
     app_key: Annotated[str, Form()] = "",
     app_token: Annotated[str, Form()] = "",
@@ -157,10 +160,18 @@ def signin(
         return again("The form had expired. Please sign in again.", 403)
     if not (account and app_key and app_token):
         return again("Enter the account, the app key and the app token.", 401)
+    # Past too many failures for the key or from the address, the token is not checked.
+    address = client_address(request.scope)
+    wait = logins.retry_after(app_key, address)
+    if wait is not None:
+        throttled = again(f"Too many failed sign-ins. Please wait {wait} s, then try again.", 429)
+        throttled.headers["Retry-After"] = str(wait)
+        return throttled
     authenticator: Authenticator = request.app.state.authenticator
     try:
         principal = authenticator.authenticate(app_key, app_token)
     except Unauthorized:
+        logins.record_failure(app_key, address)
         return again("The app key or the app token is not valid.", 401)
     if not principal.has_account(account):
         return again(f"This key has no access to the account “{account}”.", 403)
@@ -173,7 +184,7 @@ def signin(
         path="/",
         httponly=True,
         samesite="strict",
-        secure=settings.ui_secure_cookie,
+        secure=csrf.secure_cookies(request),
     )
     return response
 
@@ -192,15 +203,15 @@ def signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respon
             viewer=viewer_of(request),
         )
     response = RedirectResponse("/signin", status_code=303)
-    clear_session(response, request.app.state.settings)
+    clear_session(request, response)
     return response
 
 
-def clear_session(response: Response, settings: Settings) -> None:
+def clear_session(request: Request, response: Response) -> None:
     response.delete_cookie(
         SESSION_COOKIE,
         path="/",
         httponly=True,
         samesite="strict",
-        secure=settings.ui_secure_cookie,
+        secure=csrf.secure_cookies(request),
     )

@@ -1,4 +1,7 @@
-"""Bad input gets 4xx with every problem listed; nothing a client sends answers 5xx."""
+"""Bad input gets 4xx with every problem listed; nothing a client sends answers 5xx.
+
+NUL and control characters, extreme dates, NaN and the request id have their own tests in
+test_edge_validation."""
 
 from __future__ import annotations
 
@@ -23,6 +26,12 @@ GARBAGE = [
     b'{"type": "information", "date": 12345678901234567890, "evidence": [1, 2]}',
     b'{"type": "information", "description": "\\ud800"}',
     b'{"Type": "Info", "Data": {"Price": 1e309}}',
+    # What PostgreSQL cannot store, JSON does not have, or Python's dates cannot hold.
+    b'{"type": "information", "description": "a\\u0000b", "agent": "\\u0001"}',
+    b'{"vendor": "v\\u0000", "name": "\\u0000", "logo": "\\u0000", "id": "x\\u0000"}',
+    b'{"Type": "Info", "Data": {"Price": NaN, "Inventory": Infinity}}',
+    b'{"type": "information", "date": "0001-01-01T00:00:00+01:00"}',
+    b'[{"skuId": "1\\u0000", "type": "info"}, {"skuId": "2", "date": "9999-12-31T23:00-05:00"}]',
 ]
 
 

@@ -394,13 +394,14 @@ def test_a_key_without_the_account_gets_403_and_claims_nothing(
 def test_without_an_the_key_is_scoped_by_the_credentials_only_account(
     make_api: Callable[..., Api], db: Database
 ) -> None:
-    admin = make_api(Role.ADMIN)
-    new_key = {"role": "viewer", "accounts": [ACCOUNT]}
-    url = "/api/sent-offers/keys"
-    answers = [admin.client.post(url, json=new_key, headers={**admin.headers, **keyed("c")})]
-    answers.append(admin.client.post(url, json=new_key, headers={**admin.headers, **keyed("c")}))
+    connector = make_api(Role.CONNECTOR)
+    channel = {"vendor": "vtex", "name": "Scoped", "logo": "https://l/x.png"}
+    # ``an`` left out: the refusal is kept under the key's only account, and replayed.
+    url = "/api/sent-offers/channels"
+    headers = {**connector.headers, **keyed("c")}
+    answers = [connector.client.post(url, json=channel, headers=headers) for _ in range(2)]
 
-    assert [a.status_code for a in answers] == [201, 201]
+    assert [a.status_code for a in answers] == [400, 400]
     assert answers[1].headers["Idempotent-Replayed"] == "true"
     assert answers[1].content == answers[0].content
     assert [(row["account"], row["key"]) for row in stored_keys(db)] == [(ACCOUNT, "c")]

@@ -10,7 +10,18 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from sentoffers.domain.model import Role
+from sentoffers.settings import Settings
 from tests.integration.conftest import ACCOUNT, FEED, OTHER_ACCOUNT, Api
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    # Every route is tried with a wrong token in a row: failed-login throttling, tested on
+    # its own (test_rate_limits.py), would answer 429 from the eleventh on.
+    return Settings(
+        database_url=database_url, background_jobs=False, environment="test", login_failures_max=0
+    )
+
 
 INTERACTION = {"source": "seller", "origin": "catalog", "context": "setup"}
 LOG = {"type": "information", "description": "x"}

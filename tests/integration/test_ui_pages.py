@@ -307,6 +307,15 @@ def test_the_session_cookie_is_secure_when_configured(
     assert all("secure" in c.lower() for c in cookies), cookies
 
 
+def test_an_app_key_holding_a_nul_is_a_wrong_key_not_a_failure(
+    browser: Browser, viewer: NewKey
+) -> None:
+    forged = NewKey(viewer.app_key + "\x00", viewer.app_token, viewer.role, viewer.accounts)
+    response = browser.sign_in(ACCOUNT, forged)
+    assert response.status_code == 401
+    assert Html(response.text).one("div", role="alert").words
+
+
 def test_a_foreign_next_is_never_followed(browser: Browser, viewer: NewKey) -> None:
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "offers"):
         response = browser.sign_in(ACCOUNT, viewer, next=target)

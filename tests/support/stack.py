@@ -260,6 +260,7 @@ class Stack:
         self.connector_port = free_port()
         self.connector_url = f"http://{HOST}:{self.connector_port}"
         self.admin_token = secrets.token_urlsafe(16)
+        self.notification_secret = secrets.token_urlsafe(24)
         self.queue_url: str | None = None
         self.sandbox: dict[str, Any] = {}
         self.connector_key: tuple[str, str] = ("", "")
@@ -324,7 +325,8 @@ class Stack:
         process = self._spawn("sandbox", [
             sys.executable, "-m", "sentoffers", "sandbox", "--json", "--seed", str(o.seed),
             "--skus", str(o.skus), "--flaw-rate", str(o.flaw_rate), "--account", o.account,
-            "--notify-url", f"{self.connector_url}/api/notification/",
+            "--notify-url",
+            f"{self.connector_url}/api/notification/?secret={self.notification_secret}",
             "--rate-limit", str(o.marketplace_rate_limit), "--max-lot-size", str(o.lot_size),
             "--failure-rate", str(o.failure_rate), "--lost-answer-rate", str(o.lost_answer_rate),
             "--fault-seed", str(o.fault_seed), "--host", HOST,
@@ -372,6 +374,7 @@ class Stack:
             "MARKETPLACE_CLIENT_SECRET": self.sandbox["clientSecret"],
             "MARKETPLACE_LOT_SIZE": o.lot_size,
             "ADMIN_TOKEN": self.admin_token,
+            "NOTIFICATION_SECRET": self.notification_secret,
             "SWEEP_INTERVAL_SECONDS": 3600,
             **({"MARKETPLACE_REQUESTS_PER_SECOND": per_second} if per_second else {}),
             **({"QUEUE_URL": self.queue_url} if self.queue_url else {}),

@@ -8,10 +8,14 @@ import pytest
 
 from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
 from sentoffers.domain.vocabulary import (
+    end_of_day,
+    escape_nul,
     format_date,
     parse_context,
     parse_data_status,
     parse_date,
+    parse_free_text,
+    parse_line,
     parse_log_type,
     parse_origin,
     parse_source,
@@ -222,3 +226,81 @@ def test_formatted_date_reads_back_as_the_same_instant() -> None:
     moment = datetime(2021, 10, 15, 16, 20, 19, 561000, tzinfo=UTC)
 
     assert parse_date(format_date(moment)) == moment
+
+
+# -- the ends of the calendar ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("9999-12-31", datetime(9999, 12, 31, tzinfo=UTC)),
+        ("0001-01-01", datetime(1, 1, 1, tzinfo=UTC)),
+        ("9999-12-31T23:59:59.9999999Z", datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("0001-01-01T05:00:00+05:00", datetime(1, 1, 1, tzinfo=UTC)),
+        ("12/31/9999 11:59:59 PM", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_read(text: str, expected: datetime) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00", "0001-01-01T04:59:59+05:00"]
+)
+def test_a_date_whose_utc_time_falls_outside_the_calendar_raises_value_error(text: str) -> None:
+    with pytest.raises(ValueError, match=r"outside the years 1 to 9999"):
+        parse_date(text)
+
+
+@pytest.mark.parametrize("text", ["10000-01-01", "0000-01-01", "9999-12-31T24:00:00", "9999-13-01"])
+def test_a_date_off_the_calendar_raises_value_error(text: str) -> None:
+    with pytest.raises(ValueError, match=r"^invalid date "):
+        parse_date(text)
+
+
+def test_an_aware_datetime_past_the_calendar_in_utc_raises_value_error() -> None:
+    with pytest.raises(ValueError, match=r"outside the years 1 to 9999"):
+        parse_date(datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))))
+
+
+def test_the_end_of_the_last_day_of_the_calendar_needs_no_arithmetic() -> None:
+    assert end_of_day(parse_date("9999-12-31")) == datetime(
+        9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC
+    )
+
+
+# -- text ------------------------------------------------------------------------------------
+
+
+CONTROLS = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x80", "\x85", "\x9f"]
+LAYOUT = ["\t", "\n", "\r"]
+
+
+@pytest.mark.parametrize("char", CONTROLS + LAYOUT)
+def test_a_line_refuses_every_control_character_saying_which_and_where(char: str) -> None:
+    with pytest.raises(ValueError, match=rf"U\+{ord(char):04X} at character 4;"):
+        parse_line(f"SKU{char}1")
+
+
+@pytest.mark.parametrize("char", CONTROLS)
+def test_free_text_refuses_control_characters_but_layout(char: str) -> None:
+    with pytest.raises(ValueError, match=rf"U\+{ord(char):04X}"):
+        parse_free_text(f"Refused{char}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Refused:\n\tno brand\r\n", "Marca não informada", "价格 ≠ 0", "emoji 🚀", "\u00a0nbsp"],
+)
+def test_free_text_keeps_layout_and_any_printable_character(text: str) -> None:
+    assert parse_free_text(text) == text
+
+
+@pytest.mark.parametrize("text", ["vtex.meli-classic", "SKU 1/2", "Sapato Azul Nº 42", "ñ"])
+def test_a_printable_line_is_read_as_is(text: str) -> None:
+    assert parse_line(text) == text
+
+
+def test_escape_nul_writes_each_nul_as_its_visible_escape_and_keeps_the_rest() -> None:
+    assert escape_nul('{"a":\t1}\x00\x00\x01') == '{"a":\t1}\\u0000\\u0000\x01'
