@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Result, Source
@@ -91,17 +91,17 @@ _DOTNET_DATE = re.compile(
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
-def parse_date(value: object) -> datetime:
+def parse_date(value: object, now: datetime | None = None) -> datetime:
     """Parse a connector's date into an aware UTC datetime.
 
     Accepts ``2020-10-29``, ISO 8601 with or without a zone (up to 7 fractional digits, as
-    .NET's round-trip format writes), and .NET's default ``M/d/yyyy h:mm:ss tt`` (or
-    ``dd/MM/yyyy HH:mm:ss`` when the first number cannot be a month). Dates without a zone
-    are taken as UTC. A date whose UTC time falls outside years 1 to 9999 (such as
-    ``0001-01-01T00:00:00+01:00``) is a ``ValueError`` like any other unreadable date.
+    .NET's round-trip format writes), and .NET's ``DateTime.ToString()`` in its cultures'
+    orders (see ``_parse_dotnet``). Dates without a zone are taken as UTC. A date whose UTC
+    time falls outside years 1 to 9999 (such as ``0001-01-01T00:00:00+01:00``) is a
+    ``ValueError`` like any other unreadable date.
     """
     try:
-        return _parse_date(value)
+        return _parse_date(value, now)
     except OverflowError:
         # Python's datetime stops at year 9999; a zone can push a date past either end.
         raise ValueError(
@@ -109,7 +109,7 @@ def parse_date(value: object) -> datetime:
         ) from None
 
 
-def _parse_date(value: object) -> datetime:
+def _parse_date(value: object, now: datetime | None) -> datetime:
     if isinstance(value, datetime):
         return _as_utc(value)
     if not isinstance(value, str) or not value.strip():
@@ -117,7 +117,7 @@ def _parse_date(value: object) -> datetime:
     text = value.strip()
     match = _DOTNET_DATE.match(text)
     if match:
-        return _parse_dotnet(match, text)
+        return _parse_dotnet(match, text, now)
     iso = _FRACTION.sub(r"\1", text)
     if iso.endswith(("z", "Z")):
         iso = iso[:-1] + "+00:00"
@@ -129,27 +129,45 @@ def _parse_date(value: object) -> datetime:
         raise ValueError(f"invalid date {value!r}; expected ISO 8601 or yyyy-MM-dd") from None
 
 
-def _parse_dotnet(match: re.Match[str], text: str) -> datetime:
+# A date written as DateTime.Now is this close to the moment it arrives.
+_JUST_WRITTEN = timedelta(days=2)
+
+
+def _parse_dotnet(match: re.Match[str], text: str, now: datetime | None) -> datetime:
+    """``DateTime.ToString()``: ``M/d/yyyy h:mm:ss tt`` in en-US, ``MM/dd/yyyy HH:mm:ss`` in
+    the invariant culture, ``dd/MM/yyyy HH:mm:ss`` in pt-BR and most others.
+
+    When the first number cannot be a month it is the day. When both could be, the month
+    comes first (as en-US and the invariant culture write), unless there is no AM/PM and
+    only the day-first reading falls within two days of ``now``: a connector's
+    ``DateTime.Now`` in pt-BR, written a moment ago.
+    """
     a, b = int(match["a"]), int(match["b"])
-    month, day = (a, b) if a <= 12 else (b, a)
     hour = int(match["hour"] or 0)
     ampm = (match["ampm"] or "").lower()
     if ampm == "pm" and hour < 12:
         hour += 12
     elif ampm == "am" and hour == 12:
         hour = 0
-    try:
-        return datetime(
-            int(match["year"]),
-            month,
-            day,
-            hour,
-            int(match["minute"] or 0),
-            int(match["second"] or 0),
-            tzinfo=UTC,
-        )
-    except ValueError:
-        raise ValueError(f"invalid date {text!r}") from None
+    year, minute, second = int(match["year"]), int(match["minute"] or 0), int(match["second"] or 0)
+
+    def on(month: int, day: int) -> datetime | None:
+        try:
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        except ValueError:
+            return None
+
+    first = on(a, b) if a <= 12 else on(b, a)
+    if first is None:
+        raise ValueError(f"invalid date {text!r}")
+    if a <= 12 and b <= 12 and a != b and not ampm:
+        reference = now or datetime.now(UTC)
+        day_first = on(b, a)
+        if day_first is not None and abs(day_first - reference) <= _JUST_WRITTEN < abs(
+            first - reference
+        ):
+            return day_first
+    return first
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -304,3 +304,20 @@ def test_a_printable_line_is_read_as_is(text: str) -> None:
 
 def test_escape_nul_writes_each_nul_as_its_visible_escape_and_keeps_the_rest() -> None:
     assert escape_nul('{"a":\t1}\x00\x00\x01') == '{"a":\t1}\\u0000\\u0000\x01'
+
+
+def test_a_pt_br_date_time_now_reads_day_first_when_only_that_is_now() -> None:
+    now = datetime(2026, 12, 3, 14, 6, tzinfo=UTC)
+    # DateTime.Now.ToString() in pt-BR on 3 December: "03/12/2026 14:05:09".
+    assert parse_date("03/12/2026 14:05:09", now) == datetime(2026, 12, 3, 14, 5, 9, tzinfo=UTC)
+
+
+def test_an_invariant_date_time_now_still_reads_month_first() -> None:
+    now = datetime(2026, 3, 12, 14, 6, tzinfo=UTC)
+    # The invariant culture on 12 March writes "03/12/2026 14:05:09" too.
+    assert parse_date("03/12/2026 14:05:09", now) == datetime(2026, 3, 12, 14, 5, 9, tzinfo=UTC)
+
+
+def test_an_am_pm_date_is_en_us_and_month_first_whatever_the_day() -> None:
+    now = datetime(2026, 12, 3, 14, 6, tzinfo=UTC)
+    assert parse_date("03/12/2026 2:05:09 PM", now) == datetime(2026, 3, 12, 14, 5, 9, tzinfo=UTC)
