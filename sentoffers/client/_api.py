@@ -306,15 +306,21 @@ def list_offers(
     brand: str | None = None,
     category: str | None = None,
     q: str | None = None,
+    stuck: bool | None = None,
     sort: str | None = None,
     from_: int | None = None,
     to: int | None = None,
     credentials: Credentials = None,
 ) -> Call[OfferPage]:
-    """Offers with their status, filtered, with counts per status under the same filters."""
+    """Offers with their status, filtered, with counts per status under the same filters.
+
+    ``stuck=True``: only the offers in Sending for longer than the service's stuck time
+    (longest stuck first unless ``sort`` says otherwise); ``False``: only the others.
+    """
     params = {
         "channel": _csv(channel), "status": _csv(status), "origin": _csv(origin),
         "errorCode": _csv(error_code), "brand": brand, "category": category, "q": q,
+        "stuck": None if stuck is None else str(stuck).lower(),
         "sort": sort, **_window(from_, to),
     }  # fmt: skip
     return Call("GET", f"{API}/offers", OfferPage, account, params, credentials=credentials)

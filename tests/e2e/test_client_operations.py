@@ -293,6 +293,9 @@ async def test_offer_reads_follow_their_filters_sort_and_window(sdk: Sdk, accoun
     assert await skus(error_code="CTLG-006") == ["2"]
     assert await skus(brand="Acme", q="shirt") == ["1"]
     assert await skus(channel=[feed_id, "vtex.nowhere"], status="sending") == ["4"]
+    assert await skus(stuck=True) == []  # SKU 4 entered Sending a moment ago
+    assert sorted(await skus(stuck=False)) == ["1", "2", "3", "4"]
+    assert every.counts.stuck == 0
     invalid = await sdk.list_offers(account, status=["synced", "live"])
     assert (invalid.status_code, invalid.errors[0].field) == (400, "status")
 
