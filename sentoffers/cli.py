@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from sentoffers.bootstrap import build_app, is_loopback, open_database, warn_insecure_settings
 from sentoffers.connector.cli import connector_app
@@ -40,7 +41,16 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
     values = {k: v for k, v in overrides.items() if v is not None}
     if database_url:
         values["database_url"] = database_url
-    return Settings(**values)  # type: ignore[arg-type]
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as error:
+        # One line per problem, named as the environment variable that holds it.
+        for problem in error.errors():
+            where = "_".join(str(part) for part in problem["loc"]).upper()
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            typer.echo(f"error: SENTOFFERS_{where}: {message}" if where else f"error: {message}",
+                       err=True)  # fmt: skip
+        raise typer.Exit(2) from None
 
 
 @app.command()
