@@ -5,6 +5,7 @@ Synced tab is empty by rule, not by a search."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hypothesis import given, settings
@@ -14,6 +15,7 @@ from sentoffers.domain.model import (
     STATUSES_WITH_OPEN_ERRORS,
     Context,
     DataStatus,
+    Interaction,
     Offer,
     OfferStatus,
     Origin,
@@ -78,9 +80,14 @@ def assert_rule_holds(offer: Offer) -> None:
         assert not offer.open_errors
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(steps, min_size=1, max_size=8))
-def test_a_synced_offer_never_has_an_open_error(history: list[Step]) -> None:
+def play(
+    history: list[Step],
+    after_each: Callable[[Offer], None],
+    after_close: Callable[[Offer, Interaction], None] | None = None,
+    *,
+    close_all: bool = False,
+) -> None:
+    """Run ``history`` through the rules, calling back after each step and each close."""
     offer: Offer | None = None
     minute = 0
     for n, step in enumerate(history):
@@ -93,7 +100,7 @@ def test_a_synced_offer_never_has_an_open_error(history: list[Step]) -> None:
             offer, _ = create_offer(interaction, at(minute))
         else:
             open_interaction(offer, interaction, at(minute))
-        assert_rule_holds(offer)
+        after_each(offer)
         for i, (kind, status, error_origin, closable) in enumerate(step.logs):
             minute += 1
             log_id = f"L{n}-{i}"
@@ -105,11 +112,25 @@ def test_a_synced_offer_never_has_an_open_error(history: list[Step]) -> None:
                 error = make_error(CODES[error_origin], closable_origins=closable)
                 log = failure_log(error, id=log_id, date=at(minute))
             append_log(offer, interaction, log, at(minute))
-            assert_rule_holds(offer)
-        if step.closed:
+            after_each(offer)
+        if step.closed or close_all:
             minute += 1
             close_interaction(offer, interaction, at(minute))
-            assert_rule_holds(offer)
+            after_each(offer)
+            if after_close is not None:
+                after_close(offer, interaction)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(steps, min_size=1, max_size=8))
+def test_a_synced_offer_never_has_an_open_error(history: list[Step]) -> None:
+    play(history, assert_rule_holds)
+
+
+def assert_stated_synced_decides(offer: Offer, closed: Interaction) -> None:
+    if closed.data.status == DataStatus.SYNCED:
+        expected = OfferStatus.ERROR if offer.open_errors else OfferStatus.SYNCED
+        assert offer.status == expected, (offer.status, offer.open_errors)
 
 
 @settings(max_examples=300, deadline=None)
@@ -117,29 +138,4 @@ def test_a_synced_offer_never_has_an_open_error(history: list[Step]) -> None:
 def test_a_close_stating_synced_ends_synced_exactly_when_no_error_is_left(
     history: list[Step],
 ) -> None:
-    offer: Offer | None = None
-    minute = 0
-    for n, step in enumerate(history):
-        minute += 1
-        interaction = make_interaction(
-            id=f"{n:032d}", origin=step.origin, context=step.context, source=step.source,
-            start_date=at(minute),
-        )  # fmt: skip
-        if offer is None:
-            offer, _ = create_offer(interaction, at(minute))
-        else:
-            open_interaction(offer, interaction, at(minute))
-        for i, (kind, status, error_origin, closable) in enumerate(step.logs):
-            minute += 1
-            if kind == "failure":
-                error = make_error(CODES[error_origin], closable_origins=closable)
-                log = failure_log(error, id=f"L{n}-{i}", date=at(minute))
-            else:
-                make = success_log if kind == "success" else notification_log
-                log = make(id=f"L{n}-{i}", status=status, date=at(minute))
-            append_log(offer, interaction, log, at(minute))
-        minute += 1
-        close_interaction(offer, interaction, at(minute))
-        if interaction.data.status == DataStatus.SYNCED:
-            expected = OfferStatus.ERROR if offer.open_errors else OfferStatus.SYNCED
-            assert offer.status == expected, (offer.status, offer.open_errors)
+    play(history, assert_rule_holds, assert_stated_synced_decides, close_all=True)
