@@ -97,7 +97,13 @@ class Service:
             sys.executable, "-m", "sentoffers", "serve", "--host", HOST, "--port", str(port),
             "--database-url", self.database_url, "--log-level", "warning",
         ]  # fmt: skip
-        env = {"SENTOFFERS_BACKGROUND_JOBS": "false", "SENTOFFERS_ENVIRONMENT": "test"}
+        # Eight writers as fast as they go: far past one key's fair share of requests.
+        env = {
+            "SENTOFFERS_BACKGROUND_JOBS": "false",
+            "SENTOFFERS_ENVIRONMENT": "test",
+            "SENTOFFERS_RATE_LIMIT_KEY_PER_SECOND": "0",
+            "SENTOFFERS_RATE_LIMIT_KEY_PER_MINUTE": "0",
+        }
         self.process = Process("service", command, self.workdir / "service.log", {
             **os.environ, **env,
         })  # fmt: skip

@@ -202,6 +202,7 @@ def test_sort_orders_by_name_or_by_sku_id(seller_page: Page, shop: Shop) -> None
         "Last update, oldest first",
         NAME_A_Z,
         "SKU ID",
+        "Longest in their status",
     ]
     filters(page).get_by_label("Rows per page", exact=True).select_option("100")
     sort.select_option(label=NAME_A_Z)
