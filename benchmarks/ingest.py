@@ -285,8 +285,8 @@ class RawInserter:
     def __init__(self, database_url: str, account: str, workload: Workload, batch_size: int):
         from sqlalchemy.dialects import postgresql, sqlite
 
-        from sentoffers.store import tables
-        from sentoffers.store.db import create_db_engine
+        from sentoffers.server.store import tables
+        from sentoffers.sql.db import create_db_engine
 
         self.t = tables
         # The service's own engine factory: same SQLite pragmas (WAL, synchronous=NORMAL).
@@ -481,8 +481,8 @@ def count_account_rows(database_url: str, account: str) -> dict[str, int]:
     """Rows of ``account`` per table, to show what the service really wrote per item."""
     from sqlalchemy import func, select
 
-    from sentoffers.store import tables
-    from sentoffers.store.db import create_db_engine
+    from sentoffers.server.store import tables
+    from sentoffers.sql.db import create_db_engine
 
     engine = create_db_engine(database_url, pool_size=1)
     try:
@@ -513,10 +513,10 @@ def make_credentials(args: argparse.Namespace) -> Credentials:
         return Credentials(args.app_key, args.app_token, created=False)
     if not args.database_url:
         sys.exit("error: give --app-key/--app-token, or --database-url to create a key")
-    from sentoffers.bootstrap import open_database
     from sentoffers.domain.model import Role
-    from sentoffers.keys.service import create_key
-    from sentoffers.settings import Settings
+    from sentoffers.server.bootstrap import open_database
+    from sentoffers.server.features.keys import create_key
+    from sentoffers.server.settings import Settings
 
     # The running service has migrated the database already.
     db = open_database(Settings(database_url=args.database_url), migrate=False)
@@ -528,9 +528,9 @@ def make_credentials(args: argparse.Namespace) -> Credentials:
 
 
 def revoke_credentials(database_url: str, credentials: Credentials) -> None:
-    from sentoffers.bootstrap import open_database
-    from sentoffers.keys.service import revoke_key
-    from sentoffers.settings import Settings
+    from sentoffers.server.bootstrap import open_database
+    from sentoffers.server.features.keys import revoke_key
+    from sentoffers.server.settings import Settings
 
     db = open_database(Settings(database_url=database_url), migrate=False)
     try:

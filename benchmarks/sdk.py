@@ -49,10 +49,10 @@ BODY = {
 
 
 def make_key(database_url: str) -> SentOffersCredentials:
-    from sentoffers.bootstrap import open_database
     from sentoffers.domain.model import Role
-    from sentoffers.keys.service import create_key
-    from sentoffers.settings import Settings
+    from sentoffers.server.bootstrap import open_database
+    from sentoffers.server.features.keys import create_key
+    from sentoffers.server.settings import Settings
 
     db = open_database(Settings(database_url=database_url), migrate=False)
     try:

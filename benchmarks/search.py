@@ -26,8 +26,8 @@ One run:
    statements the service runs for it, each timed, with EXPLAIN QUERY PLAN (SQLite) or
    EXPLAIN (ANALYZE, BUFFERS) (PostgreSQL);
 3. purges the logs and closed interactions older than 10 days
-   (``sentoffers.retention.purge_expired``) in a thread while reads (b) and (c) keep going
-   over HTTP, then checks that no log outlived its interaction.
+   (``sentoffers.server.features.retention.purge_expired``) in a thread while reads (b)
+   and (c) keep going over HTTP, then checks that no log outlived its interaction.
 
 Usage (see benchmarks/README.md)::
 
@@ -217,7 +217,7 @@ class Feed:
 
     @staticmethod
     def of(vendor: str, name: str, share: float) -> Feed:
-        from sentoffers.channels.service import channel_id
+        from sentoffers.domain.ids import channel_id
 
         feed_id = channel_id(vendor, name)
         return Feed(feed_id, vendor, name, share, re.sub("[^A-Z]", "", vendor.upper())[:3])
@@ -730,7 +730,7 @@ def secondary_indexes(conn: Any, table: str) -> list[tuple[str, str]]:
 
 
 def expected_indexes() -> set[str]:
-    from sentoffers.store.tables import metadata
+    from sentoffers.server.store.tables import metadata
 
     return {
         str(index.name)
@@ -744,7 +744,7 @@ class Loader:
     """Writes the generated rows: Core executemany, or COPY on PostgreSQL."""
 
     def __init__(self, engine: Any, method: str):
-        from sentoffers.store import tables
+        from sentoffers.server.store import tables
 
         self.engine = engine
         self.tables = tables
@@ -781,11 +781,11 @@ class Loader:
 
 def create_feeds(db: Any, account: str, feeds: list[Feed]) -> None:
     """The channels and the account's active feeds, through the services."""
-    from sentoffers.channels import service as channels
-    from sentoffers.channels.schemas import ChannelCreate
-    from sentoffers.errors import Conflict
-    from sentoffers.feeds import service as feeds_service
-    from sentoffers.feeds.schemas import FeedCreate
+    from sentoffers.contract.channels import ChannelCreate
+    from sentoffers.contract.feeds import FeedCreate
+    from sentoffers.domain.errors import Conflict
+    from sentoffers.server.features import channels as channels
+    from sentoffers.server.features import feeds as feeds_service
 
     for feed in feeds:
         logo = f"https://example.com/logos/{feed.id}.png"
@@ -803,7 +803,7 @@ def load(args: argparse.Namespace, db: Any, feeds: list[Feed]) -> dict[str, Any]
     """Build the store; returns the figures of the load."""
     from sqlalchemy import text
 
-    from sentoffers.store.tables import offer_status_counts, unmapped_errors
+    from sentoffers.server.store.tables import offer_status_counts, unmapped_errors
 
     engine = db.engine
     kind = engine.dialect.name
@@ -942,7 +942,7 @@ def store_figures(db: Any, account: str) -> dict[str, Any]:
     """Row counts of the account, and whether the status counts match the offers."""
     from sqlalchemy import func, select
 
-    from sentoffers.store.tables import metadata, offer_status_counts, offers
+    from sentoffers.server.store.tables import metadata, offer_status_counts, offers
 
     counts: dict[str, int] = {}
     with db.engine.connect() as conn:
@@ -989,14 +989,14 @@ def store_figures(db: Any, account: str) -> dict[str, Any]:
 
 def viewer_key(db: Any, account: str) -> tuple[str, str]:
     from sentoffers.domain.model import Role
-    from sentoffers.keys.service import create_key
+    from sentoffers.server.features.keys import create_key
 
     key = create_key(db, Role.VIEWER, [account], label="benchmarks/search.py")
     return key.app_key, key.app_token
 
 
 def revoke(db: Any, app_key: str) -> None:
-    from sentoffers.keys.service import revoke_key
+    from sentoffers.server.features.keys import revoke_key
 
     revoke_key(db, app_key)
 
@@ -1113,7 +1113,7 @@ class Workload:
     def __init__(self, db: Any, account: str, seed: int):
         from sqlalchemy import func, select
 
-        from sentoffers.store.tables import feeds, offers
+        from sentoffers.server.store.tables import feeds, offers
 
         self.account = account
         self.rng = random.Random(seed)
@@ -1266,9 +1266,10 @@ class StatementCapture:
 
 def service_call(db: Any, account: str, read: Read) -> Callable[[], Any]:
     """The service function a read ends in, with the read's parameters."""
-    from sentoffers.api.paging import csv_values, window
-    from sentoffers.offers import service as offers_service
-    from sentoffers.search import service as search_service
+    from sentoffers.server.features import search as search_service
+    from sentoffers.server.features.offers import service as offers_service
+    from sentoffers.server.store.queries import window
+    from sentoffers.server.web.api.paging import csv_values
 
     p = read.params
     win = window(p.get("from"), p.get("to"))
@@ -1379,9 +1380,9 @@ def purge_under_reads(
     args: argparse.Namespace, db: Any, client: httpx.Client, workload: Workload
 ) -> dict[str, Any]:
     try:
-        from sentoffers.retention import purge_expired
+        from sentoffers.server.features.retention import purge_expired
     except ImportError:
-        message = "sentoffers.retention.purge_expired is not there yet: purge phase skipped"
+        message = "purge_expired is not there yet: purge phase skipped"
         print(f"purge: {message}")
         return {"skipped": message}
     from sqlalchemy import text
@@ -1519,9 +1520,9 @@ def report_table(results: dict[str, Series], kind: str) -> None:
 
 
 def run(args: argparse.Namespace, database_url: str, workdir: Path) -> dict[str, Any]:
-    from sentoffers.bootstrap import open_database
-    from sentoffers.settings import Settings
-    from sentoffers.store.tables import offers
+    from sentoffers.server.bootstrap import open_database
+    from sentoffers.server.settings import Settings
+    from sentoffers.server.store.tables import offers
 
     db = open_database(Settings(database_url=database_url, db_pool_size=4))  # migrates
     kind = db.engine.dialect.name

@@ -38,9 +38,9 @@ if str(ROOT) not in sys.path:  # run as a file from anywhere, the package still 
     sys.path.insert(0, str(ROOT))
 
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import create_key, revoke_key
-from sentoffers.store.db import Database, create_db_engine
-from sentoffers.store.tables import error_occurrences, feeds, interactions, logs, offers
+from sentoffers.server.features.keys import create_key, revoke_key
+from sentoffers.server.store.tables import error_occurrences, feeds, interactions, logs, offers
+from sentoffers.sql.db import Database, create_db_engine
 
 TARGET_P95_MS = 150.0
 

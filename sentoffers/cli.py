@@ -9,14 +9,19 @@ import typer
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from sentoffers.bootstrap import build_app, is_loopback, open_database, warn_insecure_settings
 from sentoffers.connector.cli import connector_app
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import NewKey, has_keys
 from sentoffers.observability.logs import configure_logging
 from sentoffers.observability.metrics import MULTIPROCESS_DIR_VARIABLE
-from sentoffers.settings import Settings
-from sentoffers.store.db import Database
+from sentoffers.server.bootstrap import (
+    build_app,
+    is_loopback,
+    open_database,
+    warn_insecure_settings,
+)
+from sentoffers.server.features.keys import NewKey, has_keys
+from sentoffers.server.settings import Settings
+from sentoffers.sql.db import Database
 
 app = typer.Typer(
     help="sentoffers: Offer Management for marketplace connectors.", no_args_is_help=True
@@ -157,7 +162,7 @@ def worker_app() -> FastAPI:
 def _first_run_key(db: Database, settings: Settings, host: str) -> NewKey | None:
     """In development on this machine only, a store with no key gets one, so the docs can
     be tried at once; anywhere else, an admin key printed to a log is a key given away."""
-    from sentoffers.keys.service import create_key
+    from sentoffers.server.features.keys import create_key
 
     if settings.environment != "development" or not is_loopback(host) or has_keys(db):
         return None
@@ -188,8 +193,8 @@ def keys_create(
     The command line is the operator's: it makes keys of any role, platform included (the
     API makes platform keys only for another platform key).
     """
-    from sentoffers.errors import ServiceError
-    from sentoffers.keys.service import create_key
+    from sentoffers.domain.errors import ServiceError
+    from sentoffers.server.features.keys import create_key
 
     db = open_database(_settings(database_url))
     try:
@@ -214,8 +219,8 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(app_key: str, database_url: DatabaseUrl = None) -> None:
     """Revoke an API key."""
-    from sentoffers.errors import ServiceError
-    from sentoffers.keys.service import revoke_key
+    from sentoffers.domain.errors import ServiceError
+    from sentoffers.server.features.keys import revoke_key
 
     db = open_database(_settings(database_url))
     try:
@@ -239,7 +244,7 @@ def db_upgrade(database_url: DatabaseUrl = None) -> None:
 @app.command("close-idle")
 def close_idle(database_url: DatabaseUrl = None) -> None:
     """Close interactions with no new log for longer than the idle timeout."""
-    from sentoffers.interactions.idle import close_idle_interactions
+    from sentoffers.server.features.interactions.idle import close_idle_interactions
 
     settings = _settings(database_url)
     db = open_database(settings)
@@ -263,7 +268,7 @@ def purge(
 ) -> None:
     """Delete logs and closed interactions older than the retention period, and stale
     idempotency keys."""
-    from sentoffers.retention import purge_expired
+    from sentoffers.server.features.retention import purge_expired
 
     if retention_days is not None and retention_days <= 0:
         typer.echo("error: --retention-days must be more than 0", err=True)
@@ -474,7 +479,7 @@ def demo(
     """
     from pathlib import Path
 
-    from sentoffers.demo import DemoOptions, run_demo
+    from sentoffers.sandbox.demo import DemoOptions, run_demo
 
     options = DemoOptions(
         skus=skus, seed=seed, port=port, flaw_rate=flaw_rate, exit_when_done=exit_when_done,

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from sentoffers.store.db import Database, create_db_engine
-from sentoffers.store.migrations import upgrade
+from sentoffers.server.store.migrate import upgrade
+from sentoffers.sql.db import Database, create_db_engine
 from tests.support.postgres import PostgresServer, postgres_server_from_env
 from tests.support.redis import RedisServer
 

@@ -28,7 +28,6 @@ call's credentials come last, and the DTOs keep their names and PascalCase prope
 and 5xx, and every POST carries an Idempotency-Key so a retry never writes twice.
 """
 
-from sentoffers.channels.schemas import ChannelCreate, ChannelRead, ChannelUpdate
 from sentoffers.client._api import OperationSet
 from sentoffers.client._client import (
     AccountClient,
@@ -73,11 +72,11 @@ from sentoffers.client._errors import (
 from sentoffers.client._interaction import AsyncInteraction, Interaction
 from sentoffers.client._operations import Call
 from sentoffers.client._response import ErrorItem, SentOffersResponse
-from sentoffers.client._retry import RetryPolicy
-from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Role, Source
-from sentoffers.error_codes.schemas import ErrorCodeCreate, ErrorCodeRead, ErrorCodeUpdate
-from sentoffers.feeds.schemas import FeedCreate, FeedCreated, FeedRead, FeedUpdate
-from sentoffers.interactions.schemas import (
+from sentoffers.client.retry import RetryPolicy
+from sentoffers.contract.channels import ChannelCreate, ChannelRead, ChannelUpdate
+from sentoffers.contract.error_codes import ErrorCodeCreate, ErrorCodeRead, ErrorCodeUpdate
+from sentoffers.contract.feeds import FeedCreate, FeedCreated, FeedRead, FeedUpdate
+from sentoffers.contract.interactions import (
     BatchItem,
     BatchItemResult,
     BatchRead,
@@ -89,24 +88,25 @@ from sentoffers.interactions.schemas import (
     UnifiedCreate,
     UnifiedRead,
 )
-from sentoffers.interactions.schemas import (
+from sentoffers.contract.interactions import (
     DataIn as LogData,
 )
-from sentoffers.interactions.schemas import (
+from sentoffers.contract.interactions import (
     ErrorIn as LogError,
 )
-from sentoffers.interactions.schemas import (
+from sentoffers.contract.interactions import (
     EvidenceIn as Evidence,
 )
-from sentoffers.keys.schemas import AppTokenIssued, KeyCreate, KeyCreated
-from sentoffers.offers.schemas import (
+from sentoffers.contract.keys import AppTokenIssued, KeyCreate, KeyCreated
+from sentoffers.contract.offers import (
     InteractionSummaryPage,
     OfferDetails,
     OfferPage,
     OfferSummary,
     UnmappedErrorPage,
 )
-from sentoffers.search.schemas import ErrorSearchPage, InteractionSearchPage
+from sentoffers.contract.search import ErrorSearchPage, InteractionSearchPage
+from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Role, Source
 
 __all__ = [
     "AccountClient",

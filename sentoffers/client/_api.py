@@ -15,12 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sentoffers.channels.schemas import ChannelCreate, ChannelRead, ChannelUpdate
 from sentoffers.client._credentials import CredentialsLike
 from sentoffers.client._operations import API, Call, Operation, Unscoped, segment
-from sentoffers.error_codes.schemas import ErrorCodeCreate, ErrorCodeRead, ErrorCodeUpdate
-from sentoffers.feeds.schemas import FeedCreate, FeedCreated, FeedRead, FeedUpdate
-from sentoffers.interactions.schemas import (
+from sentoffers.contract.channels import ChannelCreate, ChannelRead, ChannelUpdate
+from sentoffers.contract.error_codes import ErrorCodeCreate, ErrorCodeRead, ErrorCodeUpdate
+from sentoffers.contract.feeds import FeedCreate, FeedCreated, FeedRead, FeedUpdate
+from sentoffers.contract.interactions import (
     BatchItem,
     BatchRead,
     InteractionCreate,
@@ -31,14 +31,14 @@ from sentoffers.interactions.schemas import (
     UnifiedCreate,
     UnifiedRead,
 )
-from sentoffers.keys.schemas import AppTokenIssued, AppTokenLogin, KeyCreate, KeyCreated
-from sentoffers.offers.schemas import (
+from sentoffers.contract.keys import AppTokenIssued, AppTokenLogin, KeyCreate, KeyCreated
+from sentoffers.contract.offers import (
     InteractionSummaryPage,
     OfferDetails,
     OfferPage,
     UnmappedErrorPage,
 )
-from sentoffers.search.schemas import ErrorSearchPage, InteractionSearchPage
+from sentoffers.contract.search import ErrorSearchPage, InteractionSearchPage
 
 __all__ = ["OperationSet"]
 

@@ -18,7 +18,7 @@ from sentoffers import __version__
 from sentoffers.client._credentials import CredentialsLike, SentOffersCredentials
 from sentoffers.client._operations import Call
 from sentoffers.client._response import ErrorItem, SentOffersResponse, parse_errors
-from sentoffers.client._retry import RetryPolicy, next_delay, parse_retry_after, should_retry
+from sentoffers.client.retry import RetryPolicy, next_delay, parse_retry_after, should_retry
 
 __all__ = ["BaseClient", "ClientOptions"]
 

@@ -31,15 +31,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from sentoffers.domain.model import Context, Origin, Source
-from sentoffers.feeds.schemas import FeedCreate, FeedCreated
-from sentoffers.interactions.schemas import (
+from sentoffers.contract.feeds import FeedCreate, FeedCreated
+from sentoffers.contract.interactions import (
     DataIn,
     ErrorIn,
     InteractionCreate,
     LogCreate,
     UnifiedCreate,
 )
+from sentoffers.domain.model import Context, Origin, Source
 
 __all__ = [
     "CreateLogDTO",

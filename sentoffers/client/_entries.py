@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 
+from sentoffers.contract.interactions import ErrorIn, EvidenceIn, LogCreate
 from sentoffers.domain.model import LogType, Origin
 from sentoffers.domain.vocabulary import parse_origin
-from sentoffers.interactions.schemas import ErrorIn, EvidenceIn, LogCreate
 
 __all__ = [
     "ChannelError",

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any, Self
 from sentoffers.client._credentials import CredentialsLike, SentOffersCredentials
 from sentoffers.client._entries import exception_failure
 from sentoffers.client._errors import SentOffersError
-from sentoffers.domain.model import LogType
-from sentoffers.interactions.schemas import (
+from sentoffers.contract.interactions import (
     DataIn,
     ErrorIn,
     EvidenceIn,
@@ -35,6 +34,7 @@ from sentoffers.interactions.schemas import (
     LogCreate,
     LogCreated,
 )
+from sentoffers.domain.model import LogType
 
 if TYPE_CHECKING:
     from sentoffers.client._client import AsyncSentOffersClient, SentOffersClient

@@ -3,8 +3,9 @@
 A connector receives VTEX's notifications at its affiliate endpoint (``POST
 /api/notification/``), follows the steps of "How to keep prices updated" for each SKU
 (``Pipeline``), sends what passes to the marketplace through an adapter (``Marketplace``;
-``SampleMarketplaceAdapter`` is the example), and reports every step to the service through
-the SDK, in batches: an interaction per origin, with its logs, evidence and error codes.
+``sentoffers.sandbox.adapter`` is the worked example), and reports every step to the
+service through the SDK, in batches: an interaction per origin, with its logs, evidence and
+error codes.
 Work goes through durable queues per context and store (``QueueBackend``: huey on SQLite or
 Redis) backed by a work ledger (``WorkLedger``: nothing acknowledged is lost, retries and
 dead letters); the marketplace is held to its rate limit, behind a circuit breaker, in lots.
@@ -15,7 +16,8 @@ sweep keeps stock right between notifications.
 
     from sentoffers.connector import Connector, ConnectorSettings, create_app
 
-    connector = Connector(ConnectorSettings())  # SENTOFFERS_CONNECTOR_* variables
+    settings = ConnectorSettings()              # SENTOFFERS_CONNECTOR_* variables
+    connector = Connector(settings, MyAdapter)  # a MarketplaceAdapter of your own
     app = create_app(connector)                 # serve with uvicorn
 
 See docs/connector-guide.md.
@@ -29,13 +31,13 @@ from sentoffers.connector.ledger import DeadLetter, WorkLedger
 from sentoffers.connector.marketplace import (
     ListingGone,
     Marketplace,
+    MarketplaceAdapter,
     MarketplaceAuthFailed,
     MarketplaceError,
     MarketplaceRefused,
     MarketplaceUnavailable,
     Sent,
 )
-from sentoffers.connector.marketplaces.sample import SampleMarketplaceAdapter
 from sentoffers.connector.model import (
     Exchange,
     Job,
@@ -70,6 +72,7 @@ __all__ = [
     "Listing",
     "ListingGone",
     "Marketplace",
+    "MarketplaceAdapter",
     "MarketplaceAuthFailed",
     "MarketplaceError",
     "MarketplaceRefused",
@@ -82,7 +85,6 @@ __all__ = [
     "QueueWorkers",
     "RateLimit",
     "Reporter",
-    "SampleMarketplaceAdapter",
     "Sender",
     "Sent",
     "SkuRecord",

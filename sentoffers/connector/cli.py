@@ -96,7 +96,7 @@ def serve(
         workers=workers, workers_in_process=in_process,
     )  # fmt: skip
     try:
-        running = Connector(settings)
+        running = Connector(settings, settings.load_adapter())
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
@@ -117,7 +117,7 @@ def _work(overrides: dict[str, Any], log_level: str) -> None:
     settings = _settings(**overrides)
 
     async def main() -> None:
-        connector = Connector(settings, serve_queues=True)
+        connector = Connector(settings, settings.load_adapter(), serve_queues=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

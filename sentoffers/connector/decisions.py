@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sentoffers.client import KnownCode
-from sentoffers.client._retry import RetryPolicy, backoff
+from sentoffers.client.retry import RetryPolicy, backoff
 from sentoffers.connector.model import (
     Listing,
     Notification,

@@ -1,6 +1,6 @@
 """Sending a request with retries, keeping every attempt for the evidence.
 
-The decisions are the SDK's pure retry functions (``sentoffers.client._retry``): 429 is
+The decisions are the SDK's pure retry functions (``sentoffers.client.retry``): 429 is
 always retried, honouring ``Retry-After``; 5xx and lost answers only when repeating the
 request cannot do a thing twice. Clock, sleep and jitter are injected so tests never wait.
 A ``pace`` (``guard.RateLimit``) is awaited before every attempt; a ``breaker``
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from sentoffers.client._retry import RetryPolicy, next_delay, parse_retry_after, should_retry
+from sentoffers.client.retry import RetryPolicy, next_delay, parse_retry_after, should_retry
 from sentoffers.connector.model import Attempt, Exchange
 
 if TYPE_CHECKING:

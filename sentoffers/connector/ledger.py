@@ -49,7 +49,7 @@ from sentoffers.connector.decisions import queue_context
 from sentoffers.connector.guard import BreakerEvent
 from sentoffers.connector.model import Job, Notification, parse_notification
 from sentoffers.connector.store import metadata, sku_states
-from sentoffers.store.db import Database
+from sentoffers.sql.db import Database
 
 __all__ = ["Claimed", "DeadLetter", "WorkLedger", "work_items"]
 

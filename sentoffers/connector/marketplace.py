@@ -2,7 +2,7 @@
 
 An adapter knows one marketplace's API and rules; the pipeline knows the steps of "How to
 keep prices updated" and what to report. To connect a new marketplace, write a class with
-these methods (``sentoffers.connector.marketplaces.sample`` is the worked example) and pass
+these methods (``sentoffers.sandbox.adapter`` is the worked example) and pass
 it to ``build_connector``. An adapter whose marketplace takes lots may group the calls of
 the SKUs in flight into lots behind these same methods (the sample adapter does, with
 ``GroupCommit.sending``): each caller still gets its own item's answer.
@@ -21,9 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from sentoffers.connector.model import Exchange, Listing, OfferValues, Problem, VtexProduct, VtexSku
+
+if TYPE_CHECKING:
+    from sentoffers.connector.http import Sender
+    from sentoffers.connector.settings import ConnectorSettings
 
 __all__ = [
     "ListingGone",
@@ -137,4 +141,17 @@ class Marketplace(Protocol):
 
     async def aclose(self) -> None:
         """Release connections."""
+        ...
+
+
+class MarketplaceAdapter(Protocol):
+    """An adapter class the connector builds from its settings (``Connector(settings,
+    MyAdapter)``), handing it a sender that retries, keeps to the marketplace's rate limit and
+    stops calling through a circuit breaker while the marketplace is down."""
+
+    name: str
+    """Names the circuit breaker and the rate limit (shared by every worker on a broker)."""
+
+    def from_settings(self, settings: ConnectorSettings, sender: Sender) -> Marketplace:
+        """The adapter for ``settings.marketplace_url`` and its credentials."""
         ...

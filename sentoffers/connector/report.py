@@ -36,7 +36,7 @@ from sentoffers.connector.evidence import exchange_evidence
 from sentoffers.connector.model import Exchange, OfferValues, Problem, Store
 from sentoffers.domain.model import Context, LogType, Origin, Result, Source
 from sentoffers.domain.rules import result_of_logs
-from sentoffers.store.group_commit import GroupCommit
+from sentoffers.sql.group_commit import GroupCommit
 
 __all__ = [
     "Draft",

@@ -18,18 +18,16 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
-from sentoffers.channels.service import channel_id
 from sentoffers.client import AsyncSentOffersClient, RetryPolicy, SentOffersCredentials
 from sentoffers.connector import decisions as decide
 from sentoffers.connector.guard import Breaker, RateLimit
 from sentoffers.connector.http import CountingTransport, Sender
 from sentoffers.connector.ledger import Claimed, WorkLedger
-from sentoffers.connector.marketplace import Marketplace
-from sentoffers.connector.marketplaces.sample import SampleMarketplaceAdapter
+from sentoffers.connector.marketplace import Marketplace, MarketplaceAdapter
 from sentoffers.connector.model import Job, Notification, SkuRecord, SkuState, Store
 from sentoffers.connector.pipeline import Pipeline
 from sentoffers.connector.queues import QueueBackend, QueueWorkers, Settled, every
@@ -38,6 +36,7 @@ from sentoffers.connector.settings import ConnectorSettings
 from sentoffers.connector.store import StateStore
 from sentoffers.connector.sweep import sweep_inventory
 from sentoffers.connector.vtex import VtexClient, VtexError
+from sentoffers.domain.ids import channel_id
 
 __all__ = ["Connector", "UnknownStore"]
 
@@ -51,7 +50,12 @@ class UnknownStore(LookupError):
 
 
 class Connector:
-    """The connector of ``settings``; ``marketplace`` replaces the sample adapter.
+    """The connector of ``settings``, sending to ``marketplace``.
+
+    ``marketplace`` is an adapter ready to use, or an adapter class (``MarketplaceAdapter``)
+    that the connector builds from ``settings`` with a sender of its own: retries, the
+    marketplace's rate limit and a circuit breaker (``sentoffers.sandbox.adapter`` is the
+    worked example).
 
     ``on_settled`` is told of every SKU that reaches a state where it stays (synced, error,
     unavailable, waiting for its category, given up).
@@ -60,8 +64,8 @@ class Connector:
     def __init__(
         self,
         settings: ConnectorSettings,
+        marketplace: Marketplace | MarketplaceAdapter,
         *,
-        marketplace: Marketplace | None = None,
         on_settled: Callable[[SkuRecord], None] | None = None,
         serve_queues: bool | None = None,
     ) -> None:
@@ -94,38 +98,13 @@ class Connector:
         self.ledger = WorkLedger(self.states.db, lease_seconds=settings.lease_seconds)
         self.breaker: Breaker | None = None
         self.pace: RateLimit | None = None
-        if marketplace is None:
-            if not settings.marketplace_client_secret:
-                raise ValueError("SENTOFFERS_CONNECTOR_MARKETPLACE_CLIENT_SECRET is not set")
-            self.breaker = Breaker(
-                SampleMarketplaceAdapter.name,
-                fail_max=settings.breaker_failures,
-                reset_timeout=settings.breaker_reset_seconds,
-                redis_url=shared,
-                on_change=self.ledger.record_breaker_event,
-            )
-            per_second = settings.marketplace_requests_per_second
-            if per_second:
-                self.pace = RateLimit(
-                    per_second, key="sample-marketplace", storage_url=shared or "memory://"
-                )
-            marketplace = SampleMarketplaceAdapter(
-                settings.marketplace_url,
-                settings.marketplace_client_id,
-                settings.marketplace_client_secret,
-                sender=Sender(
-                    self._http[1],
-                    replace(
-                        MARKETPLACE_RETRIES,
-                        max_retry_after=settings.marketplace_max_retry_after_seconds,
-                    ),
-                    pacer=self.pace,
-                    breaker=self.breaker,
-                ),
-                lot_size=settings.marketplace_lot_size,
-            )
-        self.marketplace = marketplace
-        self.feed_id = channel_id(marketplace.vendor, marketplace.name)
+        if isinstance(marketplace, type):  # an adapter class, built here
+            adapter = cast("MarketplaceAdapter", marketplace)
+            sender = self._marketplace_sender(adapter.name, shared)
+            self.marketplace = adapter.from_settings(settings, sender)
+        else:
+            self.marketplace = cast("Marketplace", marketplace)
+        self.feed_id = channel_id(self.marketplace.vendor, self.marketplace.name)
         credentials = None
         if settings.service_app_key and settings.service_app_token:
             credentials = SentOffersCredentials(
@@ -150,7 +129,7 @@ class Connector:
         self.pipeline = Pipeline(
             stores=self.stores,
             vtex=self.vtex,
-            marketplace=marketplace,
+            marketplace=self.marketplace,
             states=self.states,
             reporter=self.reporter,
             agent=settings.agent,
@@ -171,6 +150,25 @@ class Connector:
             recover_all=self.queues.embedded and settings.workers_in_process,
         )
         self._tasks: list[asyncio.Task[Any]] = []
+
+    def _marketplace_sender(self, name: str, shared: str | None) -> Sender:
+        """A sender to the marketplace ``name``: retried, held to its rate limit, behind a
+        circuit breaker (shared through the broker when there is one)."""
+        settings = self.settings
+        self.breaker = Breaker(
+            name,
+            fail_max=settings.breaker_failures,
+            reset_timeout=settings.breaker_reset_seconds,
+            redis_url=shared,
+            on_change=self.ledger.record_breaker_event,
+        )
+        per_second = settings.marketplace_requests_per_second
+        if per_second:
+            self.pace = RateLimit(per_second, key=name, storage_url=shared or "memory://")
+        retries = replace(
+            MARKETPLACE_RETRIES, max_retry_after=settings.marketplace_max_retry_after_seconds
+        )
+        return Sender(self._http[1], retries, pacer=self.pace, breaker=self.breaker)
 
     # Lifecycle -------------------------------------------------------------------------------
 

@@ -8,13 +8,17 @@ One store is given by its own variables (``SENTOFFERS_CONNECTOR_ACCOUNT``,
 
 from __future__ import annotations
 
-from typing import Any
+import pkgutil
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sentoffers.connector.model import Store
+
+if TYPE_CHECKING:
+    from sentoffers.connector.marketplace import MarketplaceAdapter
 
 __all__ = ["ConnectorSettings", "StoreSettings"]
 
@@ -74,7 +78,11 @@ class ConnectorSettings(BaseSettings):
     currency: str = "BRL"
     # ... or several.
     stores: list[StoreSettings] = Field(default_factory=list)
-    # The sample marketplace.
+    # The marketplace: the adapter that talks to it (``module:Class``, a ``MarketplaceAdapter``;
+    # the sandbox's sample marketplace unless told), where it is, and its credentials.
+    adapter: str = Field(
+        default="sentoffers.sandbox.adapter:SampleMarketplaceAdapter", pattern=r"^[\w.]+:[\w.]+$"
+    )
     marketplace_url: str = "http://127.0.0.1:9100"
     marketplace_client_id: str = "sandbox-connector"
     marketplace_client_secret: str | None = None
@@ -135,3 +143,16 @@ class ConnectorSettings(BaseSettings):
             }
             found.append(StoreSettings.model_validate(single).to_store())
         return found
+
+    def load_adapter(self) -> MarketplaceAdapter:
+        """The adapter class ``adapter`` names, imported."""
+        try:
+            found = pkgutil.resolve_name(self.adapter)
+        except (ImportError, AttributeError) as error:
+            raise ValueError(f"SENTOFFERS_CONNECTOR_ADAPTER {self.adapter!r}: {error}") from error
+        if not (isinstance(found, type) and hasattr(found, "from_settings")):
+            raise ValueError(
+                f"SENTOFFERS_CONNECTOR_ADAPTER {self.adapter!r} is not an adapter class "
+                "with a from_settings class method"
+            )
+        return cast("MarketplaceAdapter", found)

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 
 from sentoffers.connector.model import SkuRecord, SkuState
-from sentoffers.store.db import Database, create_db_engine
+from sentoffers.sql.db import Database, create_db_engine
 
 __all__ = ["StateStore", "metadata"]
 

@@ -22,7 +22,7 @@ import httpx
 from sentoffers import __version__
 from sentoffers.connector.http import Sender
 from sentoffers.connector.model import Exchange, OfferValues, Store, VtexProduct, VtexSku
-from sentoffers.store.group_commit import GroupCommit
+from sentoffers.sql.group_commit import GroupCommit
 
 __all__ = [
     "Simulation",

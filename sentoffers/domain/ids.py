@@ -1,14 +1,21 @@
-"""Identifiers: 32 upper-case hex digits, as the original service issued them.
+"""Identifiers: 32 upper-case hex digits, as the original service issued them, and the
+channels' ids made of their vendor and name.
 
 New ids are time-ordered (milliseconds, then a per-process counter, then randomness, in
 the manner of UUIDv7), so rows written in one instant sort in the order they were made
 and index inserts land at the end of the B-tree.
 """
 
+from __future__ import annotations
+
 import itertools
+import re
 import secrets
 import threading
 import time
+import unicodedata
+
+from sentoffers.domain.errors import InvalidInput, Problem
 
 _counter = itertools.count()
 _lock = threading.Lock()
@@ -25,3 +32,31 @@ def new_id() -> str:
 def normalize_id(value: str) -> str:
     """Identifiers are matched without regard to case."""
     return value.strip().upper()
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+MAX_CHANNEL_ID_LENGTH = 128
+"""What a channel id may hold (a feed's id is its channel's; the store's columns hold it)."""
+
+
+def slugify(text: str) -> str:
+    """``Mercado Livre Clássico`` becomes ``mercado-livre-classico``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
+
+
+def channel_id(vendor: str, name: str) -> str:
+    """The id of the channel ``name`` of ``vendor``: ``vendor.channel-slug``."""
+    vendor_slug, name_slug = slugify(vendor), slugify(name)
+    problems = []
+    if not vendor_slug:
+        problems.append(("vendor", "the vendor must hold at least one letter or digit"))
+    if not name_slug:
+        problems.append(("name", "the name must hold at least one letter or digit"))
+    new_id = f"{vendor_slug}.{name_slug}"
+    if not problems and len(new_id) > MAX_CHANNEL_ID_LENGTH:
+        too_long = f"the channel id would be over {MAX_CHANNEL_ID_LENGTH} characters"
+        problems.append(("name", f"{too_long}: shorten the vendor or the name"))
+    if problems:
+        raise InvalidInput.of([Problem("invalid", message, field) for field, message in problems])
+    return new_id

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sentoffers.domain.error_codes import fingerprint as description_fingerprint
+from sentoffers.domain.errors import Conflict
 from sentoffers.domain.ids import new_id
 from sentoffers.domain.model import (
     UNMAPPED_CODE,
@@ -28,7 +29,6 @@ from sentoffers.domain.model import (
     State,
     StatusChange,
 )
-from sentoffers.errors import Conflict
 
 UNAVAILABLE_DATA = frozenset({DataStatus.UNAVAILABLE, DataStatus.DISABLED})
 DEFAULT_IDLE_TIMEOUT = timedelta(hours=24)

@@ -36,7 +36,7 @@ from sentoffers.client import (
     TransportError,
     ValidationError,
 )
-from sentoffers.offers.schemas import InteractionSummary
+from sentoffers.contract.offers import InteractionSummary
 from tests.e2e.service_process import ServiceProcess, free_port
 from tests.support.chaos import (
     Answer,

@@ -24,9 +24,9 @@ import pytest
 
 from sentoffers.client import OfferDetails, SentOffersClient, SentOffersCredentials
 from sentoffers.connector.decisions import money
-from sentoffers.connector.local import LocalConnector
 from sentoffers.connector.model import SkuRecord
 from sentoffers.sandbox import Flaw, MarketplaceConfig, SandboxConfig
+from sentoffers.sandbox.local_connector import LocalConnector
 from tests.e2e.service_process import ServiceProcess, create_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]

@@ -28,7 +28,6 @@ from sentoffers.connector import (
     Notification,
     Pipeline,
     Reporter,
-    SampleMarketplaceAdapter,
     Sender,
     SkuRecord,
     SkuState,
@@ -43,6 +42,7 @@ from sentoffers.connector.http import CountingTransport
 from sentoffers.connector.sweep import sweep_inventory
 from sentoffers.domain.model import LogType, Origin
 from sentoffers.sandbox import Flaw, MarketplaceConfig, MarketplaceRules, Sandbox, start_sandbox
+from sentoffers.sandbox.adapter import SampleMarketplaceAdapter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
@@ -412,7 +412,7 @@ def test_step_2a_the_store_comes_from_an_and_others_are_refused(tmp_path: Path) 
     settings = ConnectorSettings(
         stores=[store], marketplace_client_secret="s", database_url=f"sqlite:///{tmp_path / 'c.db'}"
     )
-    connector = Connector(settings)
+    connector = Connector(settings, SampleMarketplaceAdapter)
     client = TestClient(create_app(connector))  # no lifespan: nothing is processed
     try:
         accepted = client.post("/api/notification/", json={"IdSku": "7", "An": "acme"})

@@ -27,7 +27,7 @@ from typing import Any, Self
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from sentoffers.demo import claim_data_dir, new_data_dir
+from sentoffers.sandbox.demo import claim_data_dir, new_data_dir
 from tests.e2e.service_process import ApiKey
 from tests.e2e.ui.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Browsing, sign_in
 

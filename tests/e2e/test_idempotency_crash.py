@@ -28,15 +28,15 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from sentoffers.bootstrap import open_database
-from sentoffers.channels import service as channels
-from sentoffers.channels.schemas import ChannelCreate
+from sentoffers.contract.channels import ChannelCreate
+from sentoffers.contract.feeds import FeedCreate
 from sentoffers.domain.model import Role
-from sentoffers.feeds import service as feeds
-from sentoffers.feeds.schemas import FeedCreate
-from sentoffers.keys.service import create_key
-from sentoffers.settings import Settings
-from sentoffers.store.tables import interactions, logs
+from sentoffers.server.bootstrap import open_database
+from sentoffers.server.features import channels as channels
+from sentoffers.server.features import feeds as feeds
+from sentoffers.server.features.keys import create_key
+from sentoffers.server.settings import Settings
+from sentoffers.server.store.tables import interactions, logs
 from tests.support.postgres import PostgresServer
 from tests.support.stack import Process, free_port
 

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from sentoffers.catalog.client import CatalogClient
 from sentoffers.sandbox import (
     Flaw,
     PlatformKey,
@@ -21,6 +20,7 @@ from sentoffers.sandbox import (
     serve_in_thread,
     start_sandbox,
 )
+from sentoffers.server.features.catalog.client import CatalogClient
 from tests.support.sandbox import load_reference, reference_example, response_validator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]

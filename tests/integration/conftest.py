@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from sentoffers.api.app import create_app
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import create_key
-from sentoffers.settings import Settings
-from sentoffers.store.db import Database
-from sentoffers.store.tables import error_occurrences, offer_status_history, offers
+from sentoffers.server.app import create_app
+from sentoffers.server.features.keys import create_key
+from sentoffers.server.settings import Settings
+from sentoffers.server.store.tables import error_occurrences, offer_status_history, offers
+from sentoffers.sql.db import Database
 
 ACCOUNT = "acme"
 OTHER_ACCOUNT = "globex"

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from sentoffers.cli import app as cli
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import create_key
-from sentoffers.store.db import Database
+from sentoffers.server.features.keys import create_key
+from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, FEED, OTHER_ACCOUNT, Api, report
 
 SHIP = {"id": "SHIP-001", "type": "Shipping", "description": "No carrier for the region."}

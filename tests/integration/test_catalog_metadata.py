@@ -26,11 +26,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from sentoffers.api.app import create_app
-from sentoffers.catalog.enrichment import EnrichmentResult, claim_offers, enrich_offers
-from sentoffers.settings import Settings
-from sentoffers.store.db import Database
-from sentoffers.store.tables import offers
+from sentoffers.server.app import create_app
+from sentoffers.server.features.catalog.enrichment import (
+    EnrichmentResult,
+    claim_offers,
+    enrich_offers,
+)
+from sentoffers.server.settings import Settings
+from sentoffers.server.store.tables import offers
+from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, FEED, OTHER_ACCOUNT, Api, Store
 
 APP_KEY = "vtexappkey-acme-CATALOG"

@@ -17,6 +17,7 @@ from starlette.types import Message
 from sentoffers.connector.app import create_app
 from sentoffers.connector.runtime import Connector
 from sentoffers.connector.settings import ConnectorSettings, StoreSettings
+from sentoffers.sandbox.adapter import SampleMarketplaceAdapter
 
 SECRET = "a-long-notification-secret-0123456789"
 NOTIFICATION = {"IdSku": "7", "An": "acme", "IdAffiliate": "SBX"}
@@ -34,7 +35,7 @@ def connector_with(tmp_path: Path, **values: Any) -> Connector:
         database_url=f"sqlite:///{tmp_path / 'connector.db'}",
         **values,
     )
-    return Connector(settings)
+    return Connector(settings, SampleMarketplaceAdapter)
 
 
 @pytest.fixture

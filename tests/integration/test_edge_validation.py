@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sentoffers.domain.model import Role
-from sentoffers.store.tables import offers
+from sentoffers.server.store.tables import offers
 from tests.integration.conftest import FEED, Api, Store
 
 NUL = "\u0000"

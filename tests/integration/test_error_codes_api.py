@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from sentoffers.domain.model import Role
 from sentoffers.domain.seed_error_codes import SEED_ERROR_CODES
-from sentoffers.keys.service import create_key
-from sentoffers.store.db import Database
+from sentoffers.server.features.keys import create_key
+from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, FEED, Api
 
 CODES = "/api/sent-offers/error-codes"

@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from sentoffers.api.app import create_app
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import create_key
-from sentoffers.settings import Settings
-from sentoffers.store.db import Database
-from sentoffers.store.migrations import MIGRATIONS_DIR
+from sentoffers.server.app import create_app
+from sentoffers.server.features.keys import create_key
+from sentoffers.server.settings import Settings
+from sentoffers.server.store.migrate import MIGRATIONS_DIR
+from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, Api, report
 from tests.support.outage import StoreOutage
 from tests.support.postgres import PostgresServer
@@ -238,7 +238,7 @@ def test_metrics_show_the_group_commit_batch_sizes_of_unified_writes(
 def test_metrics_count_background_job_runs_and_failures(
     settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sentoffers import jobs
+    from sentoffers.server import jobs
 
     def failing_sweep(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("the sweep fell over")

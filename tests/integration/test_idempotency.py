@@ -21,22 +21,20 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from typer.testing import CliRunner
 
-from sentoffers.api.idempotency import IdempotencyMiddleware, keyed_write
-from sentoffers.channels import service as channels_service
-from sentoffers.channels.schemas import ChannelCreate
 from sentoffers.cli import app as cli
+from sentoffers.contract.channels import ChannelCreate
+from sentoffers.contract.interactions import UnifiedCreate
 from sentoffers.domain.idempotency import StoredResponse
 from sentoffers.domain.model import Role
-from sentoffers.interactions import service
-from sentoffers.interactions import writer as writer_module
-from sentoffers.interactions.schemas import UnifiedCreate
-from sentoffers.interactions.service import Applied
-from sentoffers.interactions.writer import UnifiedWriter
-from sentoffers.keys.service import Principal
-from sentoffers.retention import purge_expired
-from sentoffers.store import idempotency as store_idempotency
-from sentoffers.store.db import Database, create_db_engine
-from sentoffers.store.idempotency import (
+from sentoffers.server.features import channels as channels_service
+from sentoffers.server.features.interactions import service
+from sentoffers.server.features.interactions import writer as writer_module
+from sentoffers.server.features.interactions.service import Applied
+from sentoffers.server.features.interactions.writer import UnifiedWriter
+from sentoffers.server.features.keys import Principal
+from sentoffers.server.features.retention import purge_expired
+from sentoffers.server.store import idempotency as store_idempotency
+from sentoffers.server.store.idempotency import (
     IN_PROGRESS_LEASE,
     Claim,
     ClaimState,
@@ -47,7 +45,9 @@ from sentoffers.store.idempotency import (
     claim_key,
     claim_keys,
 )
-from sentoffers.store.tables import channels, feeds, idempotency_keys, interactions, logs
+from sentoffers.server.store.tables import channels, feeds, idempotency_keys, interactions, logs
+from sentoffers.server.web.api.idempotency import IdempotencyMiddleware, keyed_write
+from sentoffers.sql.db import Database, create_db_engine
 from tests.integration.conftest import ACCOUNT, FEED, OTHER_ACCOUNT, Api
 from tests.support.postgres import PostgresServer
 
@@ -804,7 +804,7 @@ def test_a_new_keys_token_is_never_kept_for_replays(
 def test_a_keyed_error_code_creation_is_written_once_and_replayed(
     db: Database, client: TestClient
 ) -> None:
-    from sentoffers.keys.service import create_key
+    from sentoffers.server.features.keys import create_key
 
     platform = create_key(db, Role.PLATFORM, [])
     headers = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sentoffers.interactions.idle import close_idle_interactions
-from sentoffers.store.db import Database
+from sentoffers.server.features.interactions.idle import close_idle_interactions
+from sentoffers.sql.db import Database
 from tests.integration.conftest import FEED, Api, Store
 
 DAY = timedelta(hours=24)

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sentoffers.store.db import Database
-from sentoffers.store.tables import offer_status_counts
+from sentoffers.server.store.tables import offer_status_counts
+from sentoffers.sql.db import Database
 from tests.integration.conftest import FEED, Api, Store
 
 FAILURE = {

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from sentoffers.store.db import Database
-from sentoffers.store.migrations import downgrade, include_object, upgrade
-from sentoffers.store.tables import metadata
+from sentoffers.server.store.migrate import downgrade, include_object, upgrade
+from sentoffers.server.store.tables import metadata
+from sentoffers.sql.db import Database
 
 
 def test_migrated_schema_matches_the_declared_tables(db: Database) -> None:

@@ -17,14 +17,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from sentoffers.api.paging import Window
+from sentoffers.contract.offers import OfferPage
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import create_key
-from sentoffers.offers import open_errors, service
-from sentoffers.offers.schemas import OfferPage
-from sentoffers.store.db import Database
-from sentoffers.store.tables import error_occurrences
-from sentoffers.ui import pages
+from sentoffers.server.features.keys import create_key
+from sentoffers.server.features.offers import open_errors, service
+from sentoffers.server.store.queries import Window
+from sentoffers.server.store.tables import error_occurrences
+from sentoffers.server.web.ui import pages
+from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, FEED, Api, report
 from tests.integration.test_ui_pages import DASH, Browser, rows_of
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from sentoffers.store.db import Database
-from sentoffers.store.tables import offer_status_counts
+from sentoffers.server.store.tables import offer_status_counts
+from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, FEED, Api, report
 
 NETSHOES = "vtex.netshoes"

@@ -18,11 +18,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from sentoffers.api.app import create_app
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import NewKey, create_key
-from sentoffers.settings import Settings
-from sentoffers.store.db import Database
+from sentoffers.server.app import create_app
+from sentoffers.server.features.keys import NewKey, create_key
+from sentoffers.server.settings import Settings
+from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, FEED
 from tests.support.redis import RedisServer
 

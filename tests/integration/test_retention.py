@@ -13,9 +13,8 @@ from sqlalchemy import Connection, event, func, select, update
 from typer.testing import CliRunner
 
 from sentoffers.cli import app as cli
-from sentoffers.retention import PurgeReport, purge_expired
-from sentoffers.store.db import Database
-from sentoffers.store.tables import (
+from sentoffers.server.features.retention import PurgeReport, purge_expired
+from sentoffers.server.store.tables import (
     error_occurrences,
     interactions,
     logs,
@@ -24,6 +23,7 @@ from sentoffers.store.tables import (
     offers,
     unmapped_errors,
 )
+from sentoffers.sql.db import Database
 from tests.integration.conftest import FEED, Api, Store
 
 RETENTION = timedelta(days=10)

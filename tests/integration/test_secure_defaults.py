@@ -33,15 +33,15 @@ from typer.testing import CliRunner
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sentoffers import cli
-from sentoffers.api.app import create_app
-from sentoffers.bootstrap import warn_insecure_settings
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import TOKEN_SALT, NewKey, create_key
-from sentoffers.secret import SECRET_FILE, load_or_create_secret, with_secret
-from sentoffers.settings import DEVELOPMENT_SECRET, Settings
-from sentoffers.store.db import Database, create_db_engine
-from sentoffers.ui.csrf import CSRF_COOKIE
-from sentoffers.ui.session import SESSION_COOKIE, SESSION_SALT
+from sentoffers.server.app import create_app
+from sentoffers.server.bootstrap import warn_insecure_settings
+from sentoffers.server.features.keys import TOKEN_SALT, NewKey, create_key
+from sentoffers.server.secret import SECRET_FILE, load_or_create_secret, with_secret
+from sentoffers.server.settings import DEVELOPMENT_SECRET, Settings
+from sentoffers.server.web.ui.csrf import CSRF_COOKIE
+from sentoffers.server.web.ui.session import SESSION_COOKIE, SESSION_SALT
+from sentoffers.sql.db import Database, create_db_engine
 from tests.e2e.service_process import HOST, free_port
 
 ACCOUNT = "acme"

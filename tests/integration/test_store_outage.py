@@ -19,11 +19,11 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from sentoffers.api.app import create_app
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import NewKey, create_key
 from sentoffers.observability.logs import ACCESS_LOGGER, configure_logging
-from sentoffers.settings import Settings
+from sentoffers.server.app import create_app
+from sentoffers.server.features.keys import NewKey, create_key
+from sentoffers.server.settings import Settings
 from tests.integration.conftest import ACCOUNT, FEED, Api
 from tests.support.outage import StoreOutage
 
@@ -139,7 +139,7 @@ def _broken(*args: Any, **kwargs: Any) -> None:
 def test_an_unexpected_error_is_a_generic_500_with_the_request_id_and_one_line(
     outage: StoreOutage, key: NewKey, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sentoffers.feeds import service
+    from sentoffers.server.features import feeds as service
 
     monkeypatch.setattr(service, "list_feeds", _broken)
     with TestClient(_app(outage, environment="development")) as client:
@@ -162,7 +162,7 @@ def test_an_unexpected_error_is_a_generic_500_with_the_request_id_and_one_line(
 def test_in_tests_an_unexpected_error_reaches_the_test_client(
     outage: StoreOutage, key: NewKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sentoffers.feeds import service
+    from sentoffers.server.features import feeds as service
 
     monkeypatch.setattr(service, "list_feeds", _broken)
     with TestClient(_app(outage)) as client:
@@ -223,7 +223,7 @@ def test_the_connection_stays_open_after_a_failed_request(
     # Outside tests, an unexpected error is answered and not raised again.
     app = _app(outage, environment="development")
     if failure == "bug":
-        from sentoffers.feeds import service
+        from sentoffers.server.features import feeds as service
 
         monkeypatch.setattr(service, "list_feeds", _broken)
     credentials = f"X-VTEX-API-AppKey: {key.app_key}\r\nX-VTEX-API-AppToken: {key.app_token}\r\n"

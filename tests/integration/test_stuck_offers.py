@@ -13,10 +13,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from sentoffers.api.app import create_app
-from sentoffers.settings import Settings
-from sentoffers.store.db import Database
-from sentoffers.store.tables import offers
+from sentoffers.server.app import create_app
+from sentoffers.server.settings import Settings
+from sentoffers.server.store.tables import offers
+from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, FEED, Api, report
 
 OFFERS = "/offers"

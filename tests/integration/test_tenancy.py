@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from sentoffers.domain.model import Role
-from sentoffers.settings import Settings
+from sentoffers.server.settings import Settings
 from tests.integration.conftest import ACCOUNT, FEED, OTHER_ACCOUNT, Api
 
 

@@ -22,13 +22,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import NewKey, create_key, revoke_key
-from sentoffers.offers.service import iter_offers, list_offers
-from sentoffers.retention import purge_expired
-from sentoffers.settings import Settings
-from sentoffers.store.db import Database
-from sentoffers.store.tables import offers
-from sentoffers.ui.security import CONTENT_SECURITY_POLICY
+from sentoffers.server.features.keys import NewKey, create_key, revoke_key
+from sentoffers.server.features.offers.service import iter_offers, list_offers
+from sentoffers.server.features.retention import purge_expired
+from sentoffers.server.settings import Settings
+from sentoffers.server.store.tables import offers
+from sentoffers.server.web.ui.security import CONTENT_SECURITY_POLICY
+from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, FEED, OTHER_ACCOUNT, Api, report
 
 DASH = "\u2013"
@@ -298,7 +298,7 @@ def test_signing_in_sets_a_strict_http_only_session_and_goes_where_asked(
 def test_the_session_cookie_is_secure_when_configured(
     settings: Settings, db: Database, viewer: NewKey
 ) -> None:
-    from sentoffers.api.app import create_app
+    from sentoffers.server.app import create_app
 
     secure = settings.model_copy(update={"ui_secure_cookie": True})
     with TestClient(create_app(secure, db), base_url="https://testserver") as client:
@@ -382,7 +382,7 @@ def test_a_revoked_key_is_signed_out_at_its_next_page(
 def test_a_session_ends_after_its_lifetime(
     settings: Settings, db: Database, viewer: NewKey
 ) -> None:
-    from sentoffers.api.app import create_app
+    from sentoffers.server.app import create_app
 
     brief = settings.model_copy(update={"ui_session_hours": 1 / 3600})  # one second
     with TestClient(create_app(brief, db)) as client:
@@ -694,7 +694,7 @@ def test_csv_export_holds_every_matching_offer_with_formulas_neutralised(
 def test_iter_offers_walks_every_matching_offer_in_key_order_chunk_by_chunk(
     ready: Api, db: Database
 ) -> None:
-    from sentoffers.api.paging import Window
+    from sentoffers.server.store.queries import Window
 
     for index in range(23):
         report(
@@ -748,7 +748,7 @@ def test_offer_page_shows_its_header_and_edit_links(signed_in: Browser, shop: Sh
 def test_edit_links_fill_url_encoded_values_into_the_configured_urls(
     settings: Settings, db: Database, ready: Api, viewer: NewKey
 ) -> None:
-    from sentoffers.api.app import create_app
+    from sentoffers.server.app import create_app
 
     report(ready, "a b&c", productId="P 1")
     custom = settings.model_copy(
@@ -916,7 +916,7 @@ def test_interaction_page_shows_header_result_and_timeline_in_order(
 def test_a_long_timeline_is_cut_and_says_so(
     signed_in: Browser, ready: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sentoffers.ui import pages
+    from sentoffers.server.web.ui import pages
 
     monkeypatch.setattr(pages, "MAX_TIMELINE_LOGS", 2)
     interaction = ready.open("L1")
@@ -1028,8 +1028,8 @@ def test_unknown_things_and_deactivated_feeds_answer_the_not_found_page(
 def test_an_unexpected_failure_shows_an_error_page_with_a_reference(
     settings: Settings, db: Database, viewer: NewKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sentoffers.api.app import create_app
-    from sentoffers.ui import pages
+    from sentoffers.server.app import create_app
+    from sentoffers.server.web.ui import pages
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the store fell over")
@@ -1111,7 +1111,7 @@ def test_a_live_interaction_page_hears_of_a_new_log_and_of_the_close(
 def test_a_live_stream_is_quiet_without_news_and_ends_on_its_own(
     signed_in: Browser, shop: Shop, settings: Settings, db: Database, viewer: NewKey
 ) -> None:
-    from sentoffers.api.app import create_app
+    from sentoffers.server.app import create_app
 
     brief = settings.model_copy(update={"ui_live_max_seconds": 0.5})
     with TestClient(create_app(brief, db)) as client:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from sentoffers.errors import NotFound
-from sentoffers.interactions import writer as writer_module
-from sentoffers.interactions.schemas import UnifiedCreate
-from sentoffers.interactions.writer import UnifiedWriter
-from sentoffers.store.db import Database
+from sentoffers.contract.interactions import UnifiedCreate
+from sentoffers.domain.errors import NotFound
+from sentoffers.server.features.interactions import writer as writer_module
+from sentoffers.server.features.interactions.writer import UnifiedWriter
+from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, FEED, Api, Store
 
 

@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from sentoffers.store.db import Database, create_db_engine
+from sentoffers.sql.db import Database, create_db_engine
 from tests.support.postgres import PostgresServer
 
 

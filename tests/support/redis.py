@@ -18,7 +18,7 @@ from typing import Self
 
 import redis
 
-from sentoffers.demo import end_process
+from sentoffers.sandbox.demo import end_process
 
 START_TIMEOUT_S = 10.0
 

@@ -297,10 +297,10 @@ class Stack:
     def start_service(self) -> None:
         """``sentoffers serve`` on a fresh SQLite store, with a connector and a viewer key
         for the account (made through the store before the service starts)."""
-        from sentoffers.bootstrap import open_database
         from sentoffers.domain.model import Role
-        from sentoffers.keys.service import create_key
-        from sentoffers.settings import Settings
+        from sentoffers.server.bootstrap import open_database
+        from sentoffers.server.features.keys import create_key
+        from sentoffers.server.settings import Settings
 
         db = open_database(Settings(database_url=self.service_db))
         try:

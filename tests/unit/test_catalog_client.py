@@ -9,14 +9,14 @@ from typing import Any
 import httpx
 import pytest
 
-from sentoffers.catalog.client import (
+from sentoffers.server.features.catalog.client import (
     CatalogAuthError,
     CatalogClient,
     CatalogUnavailable,
     SkuMetadata,
     sku_metadata_from_json,
 )
-from sentoffers.settings import Settings
+from sentoffers.server.settings import Settings
 
 # Cut from the example of GET /api/catalog_system/pvt/sku/stockkeepingunitbyid/{skuId}.
 EXAMPLE: dict[str, Any] = {

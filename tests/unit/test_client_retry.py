@@ -21,7 +21,7 @@ from sentoffers.client import (
 from sentoffers.client._api import create_interaction, get_offer, update_feed
 from sentoffers.client._base import BaseClient, Exchange
 from sentoffers.client._operations import Call
-from sentoffers.client._retry import backoff, next_delay, parse_retry_after, should_retry
+from sentoffers.client.retry import backoff, next_delay, parse_retry_after, should_retry
 
 POLICY = RetryPolicy(
     max_attempts=4, backoff_base=0.25, backoff_max=8.0, max_retry_after=60.0, total_timeout=60.0

@@ -9,7 +9,6 @@ import pytest
 from sentoffers.client import KnownCode
 from sentoffers.connector import decisions as decide
 from sentoffers.connector.decisions import Route
-from sentoffers.connector.marketplaces.sample import SampleMarketplaceAdapter
 from sentoffers.connector.model import (
     InvalidNotification,
     Listing,
@@ -24,6 +23,7 @@ from sentoffers.connector.model import (
 from sentoffers.connector.sweep import stale_inventory
 from sentoffers.connector.vtex import Simulation, read_simulation
 from sentoffers.domain.model import Context, DataStatus, Origin
+from sentoffers.sandbox.adapter import SampleMarketplaceAdapter
 
 ACCOUNT = "acme"
 

@@ -15,14 +15,14 @@ from sentoffers.client import KnownCode, RetryPolicy
 from sentoffers.connector.evidence import as_curl, exchange_evidence, response_text
 from sentoffers.connector.guard import Breaker, BreakerEvent, RateLimit
 from sentoffers.connector.http import Sender
-from sentoffers.connector.marketplaces.sample import (
+from sentoffers.connector.model import Exchange, VtexProduct, VtexSku
+from sentoffers.sandbox import generate_catalog
+from sentoffers.sandbox.adapter import (
     DEFAULT_BRAND,
     KNOWN_ERRORS,
     SampleMarketplaceAdapter,
     classify,
 )
-from sentoffers.connector.model import Exchange, VtexProduct, VtexSku
-from sentoffers.sandbox import generate_catalog
 from sentoffers.sandbox.vtex_json import product_json, sku_context
 
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from sentoffers.errors import ServiceError
-from sentoffers.store.group_commit import GroupCommit
+from sentoffers.domain.errors import ServiceError
+from sentoffers.sql.group_commit import GroupCommit
 
 
 class Ledger:

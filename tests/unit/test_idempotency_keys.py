@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from sentoffers.api.idempotency import scope_account
 from sentoffers.domain.idempotency import (
     idempotency_key_problem,
     is_kept,
@@ -15,8 +14,9 @@ from sentoffers.domain.idempotency import (
     request_fingerprint,
 )
 from sentoffers.domain.model import Role
-from sentoffers.keys.service import Principal
-from sentoffers.settings import Settings
+from sentoffers.server.features.keys import Principal
+from sentoffers.server.settings import Settings
+from sentoffers.server.web.api.idempotency import scope_account
 
 REQUEST = ("POST", "/api/sent-offers/feeds", b"an=acme", b'{"id": "vtex.amazon"}')
 

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from sentoffers.domain.ids import new_id, normalize_id
-from sentoffers.errors import (
+from sentoffers.domain.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -17,6 +16,7 @@ from sentoffers.errors import (
     ServiceError,
     Unauthorized,
 )
+from sentoffers.domain.ids import new_id, normalize_id
 
 
 def test_new_id_is_32_upper_case_hex_digits() -> None:

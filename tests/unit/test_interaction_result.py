@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sentoffers.domain.errors import Conflict
 from sentoffers.domain.model import (
     Context,
     LogData,
@@ -20,7 +21,6 @@ from sentoffers.domain.rules import (
     interaction_result_on_close,
     open_interaction,
 )
-from sentoffers.errors import Conflict
 from tests.unit.factories import (
     at,
     failure_log,

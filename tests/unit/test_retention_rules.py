@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from sentoffers.errors import Gone
-from sentoffers.retention import describe_days, interaction_expired
+from sentoffers.domain.errors import Gone
+from sentoffers.server.features.retention import describe_days, interaction_expired
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from sentoffers.bootstrap import insecure_settings, is_loopback
-from sentoffers.secret import data_dir, signing_secret, with_secret
-from sentoffers.settings import DEVELOPMENT_SECRET, Settings
+from sentoffers.server.bootstrap import insecure_settings, is_loopback
+from sentoffers.server.secret import data_dir, signing_secret, with_secret
+from sentoffers.server.settings import DEVELOPMENT_SECRET, Settings
 
 SECRET = "s" * 48
 

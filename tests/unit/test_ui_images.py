@@ -15,15 +15,15 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from sentoffers.settings import Settings
-from sentoffers.ui.security import (
+from sentoffers.server.settings import Settings
+from sentoffers.server.web.ui.security import (
     CONTENT_SECURITY_POLICY,
     SecurityHeadersMiddleware,
     content_security_policy,
     image_origins,
     origin_of,
 )
-from sentoffers.ui.templating import safe_src
+from sentoffers.server.web.ui.templating import safe_src
 
 SANDBOX = "http://127.0.0.1:8001"
 ALLOWED = image_origins(SANDBOX)

@@ -1,1 +1,0 @@
-"""The HTTP adapter: app factory, error rendering, authentication, compatibility parsing."""

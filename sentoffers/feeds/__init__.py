@@ -1,1 +1,0 @@
-"""Feeds: a seller account connected to a channel."""

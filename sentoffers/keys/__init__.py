@@ -1,1 +1,0 @@
-"""API keys: creation, authentication and the tokens exchanged for them."""

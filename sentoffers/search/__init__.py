@@ -1,1 +1,0 @@
-"""The contract's searches: interactions with their logs, and errors."""

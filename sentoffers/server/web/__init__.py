@@ -1,0 +1,2 @@
+"""HTTP: the API (``api``: routes, authentication, idempotency, limits, errors) and the
+seller's web UI (``ui``)."""

@@ -1,1 +1,0 @@
-"""Storage adapters: SQLAlchemy Core tables, migrations and the unit of work."""
