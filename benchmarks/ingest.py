@@ -514,7 +514,7 @@ def make_credentials(args: argparse.Namespace) -> Credentials:
     if not args.database_url:
         sys.exit("error: give --app-key/--app-token, or --database-url to create a key")
     from sentoffers.domain.model import Role
-    from sentoffers.server.bootstrap import open_database
+    from sentoffers.server.app import open_database
     from sentoffers.server.features.keys import create_key
     from sentoffers.server.settings import Settings
 
@@ -528,7 +528,7 @@ def make_credentials(args: argparse.Namespace) -> Credentials:
 
 
 def revoke_credentials(database_url: str, credentials: Credentials) -> None:
-    from sentoffers.server.bootstrap import open_database
+    from sentoffers.server.app import open_database
     from sentoffers.server.features.keys import revoke_key
     from sentoffers.server.settings import Settings
 

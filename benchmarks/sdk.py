@@ -50,7 +50,7 @@ BODY = {
 
 def make_key(database_url: str) -> SentOffersCredentials:
     from sentoffers.domain.model import Role
-    from sentoffers.server.bootstrap import open_database
+    from sentoffers.server.app import open_database
     from sentoffers.server.features.keys import create_key
     from sentoffers.server.settings import Settings
 

@@ -1520,7 +1520,7 @@ def report_table(results: dict[str, Series], kind: str) -> None:
 
 
 def run(args: argparse.Namespace, database_url: str, workdir: Path) -> dict[str, Any]:
-    from sentoffers.server.bootstrap import open_database
+    from sentoffers.server.app import open_database
     from sentoffers.server.settings import Settings
     from sentoffers.server.store.tables import offers
 

@@ -13,14 +13,9 @@ from sentoffers.connector.cli import connector_app
 from sentoffers.domain.model import Role
 from sentoffers.observability.logs import configure_logging
 from sentoffers.observability.metrics import MULTIPROCESS_DIR_VARIABLE
-from sentoffers.server.bootstrap import (
-    build_app,
-    is_loopback,
-    open_database,
-    warn_insecure_settings,
-)
+from sentoffers.server.app import build_app, open_database
 from sentoffers.server.features.keys import NewKey, has_keys
-from sentoffers.server.settings import Settings
+from sentoffers.server.settings import Settings, is_loopback, warn_insecure_settings
 from sentoffers.sql.db import Database
 
 app = typer.Typer(

@@ -49,7 +49,7 @@ from sentoffers.connector.model import SkuRecord, SkuState
 from sentoffers.domain.model import Role
 from sentoffers.sandbox import MarketplaceConfig, SandboxConfig
 from sentoffers.sandbox.local_connector import LocalConnector
-from sentoffers.server.bootstrap import open_database
+from sentoffers.server.app import open_database
 from sentoffers.server.features.keys import NewKey, create_key
 from sentoffers.server.settings import Settings
 from sentoffers.server.web.ui.views import offer_url

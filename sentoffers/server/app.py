@@ -1,4 +1,7 @@
-"""The app factory: every route, middleware and error handler, wired to one database."""
+"""The composition root: the one place where the service's concrete parts are made and
+wired together (settings, database, authenticator, writer, caches, limits, jobs), then every
+route, middleware and error handler. Routes and pages reach the parts through the typed
+dependencies of ``sentoffers.server.web.api.deps``."""
 
 from __future__ import annotations
 
@@ -37,7 +40,8 @@ from sentoffers.server.web.api.routes.keys import router as keys_router
 from sentoffers.server.web.api.routes.offers import router as offers_router
 from sentoffers.server.web.api.routes.search import router as search_router
 from sentoffers.server.web.ui import SecurityHeadersMiddleware, install_ui
-from sentoffers.sql.db import Database
+from sentoffers.server.store.migrate import upgrade
+from sentoffers.sql.db import Database, create_db_engine
 
 DESCRIPTION = """\
 Offer Management (Sent Offers) for marketplace connectors: channels, feeds, interactions
@@ -173,3 +177,20 @@ def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
         components.get("schemas", {}).pop(unused, None)
     app.openapi_schema = schema
     return schema
+
+
+def open_database(settings: Settings, *, migrate: bool = True) -> Database:
+    """The database of ``settings``, brought to the latest schema unless told not to."""
+    engine = create_db_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
+    if migrate:
+        upgrade(engine)
+    return Database(engine)
+
+
+def build_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    return create_app(settings, open_database(settings))

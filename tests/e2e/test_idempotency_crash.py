@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sentoffers.contract.channels import ChannelCreate
 from sentoffers.contract.feeds import FeedCreate
 from sentoffers.domain.model import Role
-from sentoffers.server.bootstrap import open_database
+from sentoffers.server.app import open_database
 from sentoffers.server.features import channels as channels
 from sentoffers.server.features import feeds as feeds
 from sentoffers.server.features.keys import create_key

@@ -35,7 +35,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from sentoffers import cli
 from sentoffers.domain.model import Role
 from sentoffers.server.app import create_app
-from sentoffers.server.bootstrap import warn_insecure_settings
+from sentoffers.server.settings import warn_insecure_settings
 from sentoffers.server.features.keys import TOKEN_SALT, NewKey, create_key
 from sentoffers.server.secret import SECRET_FILE, load_or_create_secret, with_secret
 from sentoffers.server.settings import DEVELOPMENT_SECRET, Settings

@@ -298,7 +298,7 @@ class Stack:
         """``sentoffers serve`` on a fresh SQLite store, with a connector and a viewer key
         for the account (made through the store before the service starts)."""
         from sentoffers.domain.model import Role
-        from sentoffers.server.bootstrap import open_database
+        from sentoffers.server.app import open_database
         from sentoffers.server.features.keys import create_key
         from sentoffers.server.settings import Settings
 
