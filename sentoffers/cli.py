@@ -236,6 +236,20 @@ def db_upgrade(database_url: DatabaseUrl = None) -> None:
     typer.echo(f"{settings.database_url} is at the latest schema")
 
 
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Argument(help="What the migration does, in a few words.")],
+    autogenerate: Annotated[
+        bool, typer.Option(help="Write the operations the tables need (read them after).")
+    ] = False,
+) -> None:
+    """Write the next schema migration under sentoffers/server/store/migrations/versions."""
+    from sentoffers.server.store.migrate import revision
+
+    path = revision(message, autogenerate=autogenerate)
+    typer.echo(f"wrote {path}")
+
+
 @app.command("close-idle")
 def close_idle(database_url: DatabaseUrl = None) -> None:
     """Close interactions with no new log for longer than the idle timeout."""
