@@ -60,11 +60,6 @@ def result_of_logs(has_failure: bool, has_success: bool) -> Result:
     return Result.NOTIFICATION
 
 
-def interaction_result_on_close(interaction: Interaction) -> Result:
-    """The result an interaction closes with, from the kinds of logs it holds."""
-    return result_of_logs(interaction.has_failure, interaction.has_success)
-
-
 def merge_log_data(current: LogData, new: LogData) -> LogData:
     """The latest value of each data field wins; fields a log leaves out are kept."""
     return replace(
@@ -272,7 +267,7 @@ def close_interaction(offer: Offer, interaction: Interaction, now: datetime) -> 
     ensure_open(interaction)
     effects = Effects()
     interaction.state = State.CLOSED
-    interaction.result = interaction_result_on_close(interaction)
+    interaction.result = result_of_logs(interaction.has_failure, interaction.has_success)
     interaction.closed_at = now
     offer.updated_at = now
     stated = interaction.data.status

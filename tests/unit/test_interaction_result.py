@@ -18,8 +18,8 @@ from sentoffers.domain.rules import (
     append_log,
     close_interaction,
     create_offer,
-    interaction_result_on_close,
     open_interaction,
+    result_of_logs,
 )
 from tests.unit.factories import (
     at,
@@ -37,7 +37,7 @@ def test_open_interaction_is_processing() -> None:
 
     assert interaction.state == State.OPEN
     assert interaction.result == Result.PROCESSING
-    assert interaction_result_on_close(interaction) == Result.NOTIFICATION
+    assert result_of_logs(interaction.has_failure, interaction.has_success) == Result.NOTIFICATION
 
 
 def test_close_result_is_failure_if_any_failure_log() -> None:
