@@ -1,7 +1,11 @@
 """Fixtures shared by the suite: a clean database per test, on SQLite and on PostgreSQL.
 
 Store-backed tests take the ``database_url`` fixture, parametrized over both backends.
-Each test gets a database of its own, copied from one migrated once per session.
+Each test gets a database of its own, copied from one migrated once per session (per
+worker, when the suite runs in parallel: each worker has its own servers).
+
+Every test that reaches PostgreSQL (its ``postgresql`` parameter, or the server fixtures)
+is marked ``postgres``, so ``-m "not postgres"`` runs the rest alone.
 """
 
 from __future__ import annotations
@@ -22,6 +26,17 @@ from tests.support.redis import RedisServer
 
 TEMPLATE_DB = "sentoffers_template"
 _counter = itertools.count()
+
+
+POSTGRES_FIXTURES = {"postgres_server", "postgres_template"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgresql" in callspec.params.values()
+        if on_postgres or POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")
