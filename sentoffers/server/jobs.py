@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+import threading
 from collections.abc import Callable
 
-import anyio.to_thread
-
-from sentoffers.observability.metrics import job_run
-from sentoffers.server.features.catalog.enrichment import run_enrichment_job
+from sentoffers.observability.periodic import every, in_thread
+from sentoffers.server.features.catalog.enrichment import catalog_enrichment
 from sentoffers.server.features.interactions.idle import close_idle_interactions
 from sentoffers.server.features.retention import purge_expired
 from sentoffers.server.settings import Settings
 from sentoffers.sql.db import Database
-
-logger = logging.getLogger("sentoffers.jobs")
 
 
 class BackgroundJobs:
@@ -25,35 +21,27 @@ class BackgroundJobs:
         self._settings = settings
         self._db = db
         self._tasks: list[asyncio.Task[None]] = []
+        self._closers: list[Callable[[], None]] = []
 
     def start(self) -> None:
         settings = self._settings
-        self._repeat(settings.idle_sweep_seconds, "idle-interaction sweep", self._close_idle)
-        self._repeat(settings.purge_every_seconds, "retention purge", self._purge)
+        self._run(settings.idle_sweep_seconds, "idle-interaction sweep", self._close_idle)
+        self._run(settings.purge_every_seconds, "retention purge", self._purge)
         if settings.catalog_base_url:
-            self._tasks.append(asyncio.create_task(run_enrichment_job(settings, self._db)))
+            enrichment = catalog_enrichment(settings, self._db)
+            if enrichment is not None:
+                self._closers.append(enrichment.close)
+                self._run(settings.catalog_interval_seconds, "catalog metadata", enrichment)
 
-    def _repeat(self, seconds: float, name: str, job: Callable[[], str | None]) -> None:
+    def _run(self, seconds: float, name: str, job: Callable[[threading.Event], object]) -> None:
         """Run ``job`` in a worker thread every ``seconds``; a failure is logged and retried."""
+        self._tasks.append(asyncio.create_task(every(seconds, name, in_thread(job))))
 
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(seconds)
-                try:
-                    with job_run(name):
-                        said = await anyio.to_thread.run_sync(job)
-                    if said:
-                        logger.info("%s: %s", name, said)
-                except Exception:
-                    logger.exception("%s failed; will retry", name)
-
-        self._tasks.append(asyncio.create_task(loop()))
-
-    def _close_idle(self) -> str | None:
+    def _close_idle(self, _stop: threading.Event) -> str | None:
         closed = close_idle_interactions(self._db, self._settings.idle_timeout)
         return f"closed {closed} idle interaction(s)" if closed else None
 
-    def _purge(self) -> str | None:
+    def _purge(self, _stop: threading.Event) -> str | None:
         report = purge_expired(
             self._db,
             self._settings.retention,
@@ -69,3 +57,6 @@ class BackgroundJobs:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        for close in self._closers:
+            close()
+        self._closers.clear()

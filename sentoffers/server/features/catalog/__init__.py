@@ -15,18 +15,19 @@ from sentoffers.server.features.catalog.client import (
 )
 from sentoffers.server.features.catalog.enrichment import (
     EnrichmentResult,
+    catalog_enrichment,
     enrich_offers,
-    run_enrichment_job,
 )
 
 __all__ = [
     "CatalogAuthError",
     "CatalogClient",
+    "CatalogEnrichment",
     "CatalogError",
     "CatalogUnavailable",
     "EnrichmentResult",
     "SkuMetadata",
+    "catalog_enrichment",
     "enrich_offers",
-    "run_enrichment_job",
     "sku_metadata_from_json",
 ]

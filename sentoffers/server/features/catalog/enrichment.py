@@ -21,7 +21,6 @@ None of it runs on a connector's write path, and a pass never raises: it logs an
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -32,7 +31,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
 
-from sentoffers.observability.metrics import job_run
 from sentoffers.server.features.catalog.client import (
     CatalogAuthError,
     CatalogClient,
@@ -262,41 +260,29 @@ def _log_failures(failures: Sequence[CatalogError], settings: Settings) -> None:
         )
 
 
-def _logged_pass(
-    db: Database, settings: Settings, client: CatalogClient, should_stop: Callable[[], bool]
-) -> None:
-    try:
-        with job_run("catalog metadata"):
-            result = enrich_offers(db, settings, client=client, should_stop=should_stop)
-    except Exception:
-        logger.exception("catalog metadata pass failed; will retry")
-        return
-    if result.claimed:
-        logger.info(result.describe())
+class CatalogEnrichment:
+    """One pass of the catalog lookup as a background job; ``close`` when the jobs stop."""
+
+    def __init__(self, settings: Settings, db: Database, client: CatalogClient) -> None:
+        self._settings, self._db, self._client = settings, db, client
+
+    def __call__(self, stop: threading.Event) -> str | None:
+        """A pass; it stops asking once ``stop`` is set."""
+        result = enrich_offers(
+            self._db, self._settings, client=self._client, should_stop=stop.is_set
+        )
+        return result.describe() if result.claimed else None
+
+    def close(self) -> None:
+        self._client.close()
 
 
-async def run_enrichment_job(settings: Settings, db: Database) -> None:
-    """Run a pass every ``catalog_interval_seconds``, in a worker thread, until cancelled.
-
-    On cancellation the running pass is told to stop asking and is waited for (at most
-    the requests in flight), so the database is not used after the service stops.
-    """
+def catalog_enrichment(settings: Settings, db: Database) -> CatalogEnrichment | None:
+    """The catalog lookup job, or ``None`` (the reason logged) when no catalog client can be
+    made of ``settings``."""
     try:
         client = CatalogClient.from_settings(settings)
     except Exception:
         logger.exception("catalog metadata lookups are off: no catalog client")
-        return
-    stop = threading.Event()
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            await asyncio.sleep(settings.catalog_interval_seconds)
-            work = loop.run_in_executor(None, _logged_pass, db, settings, client, stop.is_set)
-            try:
-                await asyncio.shield(work)
-            except asyncio.CancelledError:
-                stop.set()
-                await asyncio.wait([work])
-                raise
-    finally:
-        client.close()
+        return None
+    return CatalogEnrichment(settings, db, client)
