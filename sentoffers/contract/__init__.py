@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from sentoffers.domain.errors import Problem
+from sentoffers.domain.ids import normalize_feed_id
 from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
 from sentoffers.domain.vocabulary import (
     escape_nul,
@@ -58,6 +59,16 @@ FreeText = Annotated[str, _FREE_TEXT]
 """Text for people (descriptions, titles): may also hold tabs and line breaks."""
 RawText = Annotated[str, _RAW_TEXT]
 """Text kept as sent (evidence), each NUL written ``\\u0000``."""
+
+
+def _trimmed(value: str) -> str:
+    return value.strip()
+
+
+FeedIdIn = Annotated[str, _LINE, AfterValidator(_trimmed), AfterValidator(normalize_feed_id)]
+"""A feed's id in a body: a ``Line`` without the blanks around it, in the form feed ids are
+matched in (``sentoffers.domain.ids.normalize_feed_id``). Length limits given with the
+field apply to the id as sent."""
 
 
 class CompatModel(BaseModel):

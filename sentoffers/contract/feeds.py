@@ -4,7 +4,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from sentoffers.contract import CompatModel, Line, ReadModel
+from sentoffers.contract import CompatModel, FeedIdIn, Line, ReadModel
 
 _SALES_CHANNEL_SPELLINGS = {
     "salesChannels": "salesChannel",
@@ -20,7 +20,7 @@ _SALES_CHANNEL_SPELLINGS = {
 class FeedCreate(CompatModel):
     key_aliases: ClassVar[dict[str, str]] = {**_SALES_CHANNEL_SPELLINGS, "feedId": "id"}
 
-    id: Line = Field(min_length=1, max_length=128)
+    id: FeedIdIn = Field(min_length=1, max_length=128)
     affiliate_id: Line = Field(min_length=1, max_length=64)
     sales_channel: Line = Field(min_length=1, max_length=64)
 

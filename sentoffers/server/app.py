@@ -21,7 +21,9 @@ from sentoffers.server.jobs import BackgroundJobs
 from sentoffers.server.secret import signing_secret, with_secret
 from sentoffers.server.settings import Settings
 from sentoffers.server.store.idempotency import KeyLedger
+from sentoffers.server.store.migrate import upgrade
 from sentoffers.server.web.api.auth import AuthMiddleware
+from sentoffers.server.web.api.deps import ServiceParts, attach
 from sentoffers.server.web.api.errors import install_error_handlers
 from sentoffers.server.web.api.health import health_router
 from sentoffers.server.web.api.idempotency import IdempotencyMiddleware
@@ -39,8 +41,7 @@ from sentoffers.server.web.api.routes.interactions import router as interactions
 from sentoffers.server.web.api.routes.keys import router as keys_router
 from sentoffers.server.web.api.routes.offers import router as offers_router
 from sentoffers.server.web.api.routes.search import router as search_router
-from sentoffers.server.web.ui import SecurityHeadersMiddleware, install_ui
-from sentoffers.server.store.migrate import upgrade
+from sentoffers.server.web.ui import SecurityHeadersMiddleware, image_origins, install_ui
 from sentoffers.sql.db import Database, create_db_engine
 
 DESCRIPTION = """\
@@ -62,11 +63,20 @@ over are not kept, so their retries run again.
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
     settings = with_secret(settings)  # once, for the tokens and the UI's sessions
-    authenticator = Authenticator(
-        db,
-        signing_secret(settings),
-        cache_seconds=settings.auth_cache_seconds,
-        token_max_seconds=settings.token_max_seconds,
+    error_codes = ErrorCodeCatalog(db)
+    parts = ServiceParts(
+        settings=settings,
+        db=db,
+        authenticator=Authenticator(
+            db,
+            signing_secret(settings),
+            cache_seconds=settings.auth_cache_seconds,
+            token_max_seconds=settings.token_max_seconds,
+        ),
+        error_codes=error_codes,
+        unified_writer=UnifiedWriter(db, error_codes.ids, max_items=settings.batch_max_items),
+        idempotency_keys=KeyLedger(db, settings.idempotency_ttl),
+        limits=ServiceLimits.from_settings(settings),
     )
     jobs = BackgroundJobs(settings, db)
 
@@ -77,8 +87,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         try:
             yield
         finally:
-            await unified_writer.stop()
-            await idempotency_keys.stop()
+            await parts.unified_writer.stop()
+            await parts.idempotency_keys.stop()
             await jobs.stop()
 
     app = FastAPI(
@@ -87,16 +97,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.db = db
-    app.state.authenticator = authenticator
-    app.state.error_codes = error_codes = ErrorCodeCatalog(db)
-    app.state.unified_writer = unified_writer = UnifiedWriter(
-        db, error_codes.ids, max_items=settings.batch_max_items
-    )
-    app.state.jobs = jobs
-    app.state.idempotency_keys = idempotency_keys = KeyLedger(db, settings.idempotency_ttl)
-    app.state.limits = limits = ServiceLimits.from_settings(settings)
+    attach(app, parts)
 
     install_error_handlers(app)
     app.include_router(health_router(db, settings))
@@ -118,16 +119,20 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     # Outermost first: logs and metrics, ids, the last resort for errors (authentication
     # and idempotency use the store too), then the body limit, then authentication, then
     # idempotency (which needs the principal). The last added runs first.
-    app.add_middleware(IdempotencyMiddleware, ledger=idempotency_keys)
+    app.add_middleware(IdempotencyMiddleware, ledger=parts.idempotency_keys)
     # Right after authentication, which names the key whose limits a request counts against.
-    app.add_middleware(RateLimitMiddleware, limits=limits.requests)
-    app.add_middleware(AuthMiddleware, authenticator=authenticator, logins=limits.logins)
+    app.add_middleware(RateLimitMiddleware, limits=parts.limits.requests)
+    app.add_middleware(
+        AuthMiddleware, authenticator=parts.authenticator, logins=parts.limits.logins
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # In tests an unexpected error reaches the test client, so that the test fails.
     app.add_middleware(UnexpectedErrorMiddleware, reraise=settings.environment == "test")
     app.add_middleware(RequestIdMiddleware)
     # Outside the others: the web UI's security headers reach even its error pages.
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(
+        SecurityHeadersMiddleware, image_origins=image_origins(settings.ui_image_origins)
+    )
     # Outside everything: every answer is counted and logged, with its final status.
     app.add_middleware(RequestLogMiddleware, access_log=settings.access_log)
     return app

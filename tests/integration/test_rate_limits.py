@@ -22,6 +22,7 @@ from sentoffers.domain.model import Role
 from sentoffers.server.app import create_app
 from sentoffers.server.features.keys import NewKey, create_key
 from sentoffers.server.settings import Settings
+from sentoffers.server.web.api.deps import parts_of
 from sentoffers.sql.db import Database
 from tests.integration.conftest import ACCOUNT, FEED
 from tests.support.redis import RedisServer
@@ -318,7 +319,7 @@ def test_a_session_past_its_streams_is_refused_and_other_sessions_are_not(
         assert full.headers["retry-after"]
     # The streams closed give their slots back.
     deadline = time.monotonic() + 5
-    while app.state.limits.streams.open_count() and time.monotonic() < deadline:
+    while parts_of(app).limits.streams.open_count() and time.monotonic() < deadline:
         time.sleep(0.02)
     with first.stream("GET", live) as again:
         assert again.status_code == 200

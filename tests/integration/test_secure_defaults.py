@@ -35,10 +35,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from sentoffers import cli
 from sentoffers.domain.model import Role
 from sentoffers.server.app import create_app
-from sentoffers.server.settings import warn_insecure_settings
 from sentoffers.server.features.keys import TOKEN_SALT, NewKey, create_key
 from sentoffers.server.secret import SECRET_FILE, load_or_create_secret, with_secret
-from sentoffers.server.settings import DEVELOPMENT_SECRET, Settings
+from sentoffers.server.settings import DEVELOPMENT_SECRET, Settings, warn_insecure_settings
+from sentoffers.server.web.api.deps import parts_of
 from sentoffers.server.web.ui.csrf import CSRF_COOKIE
 from sentoffers.server.web.ui.session import SESSION_COOKIE, SESSION_SALT
 from sentoffers.sql.db import Database, create_db_engine
@@ -241,7 +241,7 @@ def test_a_token_is_issued_for_an_hour_and_never_beyond_the_maximum(install: Ins
         "/api/vtexid/apptoken/login", json={"appkey": key.app_key, "apptoken": key.app_token}
     )
     assert response.json()["expires"] <= time.time() + 600
-    authenticator = client.app.state.authenticator  # type: ignore[attr-defined]
+    authenticator = parts_of(client.app).authenticator  # type: ignore[arg-type]
     principal = authenticator.authenticate(key.app_key, key.app_token)
     _, expires = authenticator.issue_token(principal, ttl_seconds=10 * 365 * 86400)
     assert expires <= time.time() + 600

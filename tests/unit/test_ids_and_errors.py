@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from sentoffers.contract.feeds import FeedCreate
 from sentoffers.domain.errors import (
     Conflict,
     Forbidden,
@@ -16,7 +17,13 @@ from sentoffers.domain.errors import (
     ServiceError,
     Unauthorized,
 )
-from sentoffers.domain.ids import new_id, normalize_id
+from sentoffers.domain.ids import (
+    MAX_SKU_ID_LENGTH,
+    new_id,
+    normalize_feed_id,
+    normalize_id,
+    normalize_sku_id,
+)
 
 
 def test_new_id_is_32_upper_case_hex_digits() -> None:
@@ -29,6 +36,31 @@ def test_new_ids_differ() -> None:
 
 def test_ids_are_matched_without_regard_to_case() -> None:
     assert normalize_id(" 3db3542a2c93412298ac95964a66a995 ") == "3DB3542A2C93412298AC95964A66A995"
+
+
+def test_a_feed_id_is_matched_without_regard_to_case() -> None:
+    assert normalize_feed_id("VTEX.Amazon") == "vtex.amazon"
+    assert normalize_feed_id("vtex.amazon") == "vtex.amazon"
+
+
+def test_a_feed_id_in_a_body_is_read_without_the_blanks_around_it() -> None:
+    body = {"id": " VTEX.Amazon ", "affiliateId": "AMZ", "salesChannel": "1"}
+    assert FeedCreate.model_validate(body).id == "vtex.amazon"
+
+
+def test_an_sku_id_keeps_its_case_but_not_the_blanks_around_it() -> None:
+    assert normalize_sku_id(" Sku-1a\t") == "Sku-1a"
+
+
+@pytest.mark.parametrize("sku_id", ["", "   ", "x" * (MAX_SKU_ID_LENGTH + 1)])
+def test_an_sku_id_holds_1_to_128_characters(sku_id: str) -> None:
+    with pytest.raises(ValueError, match="the SKU id must hold 1 to 128 characters"):
+        normalize_sku_id(sku_id)
+
+
+def test_an_sku_id_of_128_characters_is_one() -> None:
+    longest = "x" * MAX_SKU_ID_LENGTH
+    assert normalize_sku_id(f"  {longest} ") == longest
 
 
 def test_invalid_input_carries_every_problem() -> None:

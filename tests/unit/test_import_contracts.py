@@ -84,8 +84,7 @@ def test_importing_a_package_loads_nothing_above_it(
     package: str, never_loaded: tuple[str, ...]
 ) -> None:
     probe = (
-        f"import sys, {package}\n"
-        f"print(' '.join(m for m in {never_loaded!r} if m in sys.modules))"
+        f"import sys, {package}\nprint(' '.join(m for m in {never_loaded!r} if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from sentoffers.server.settings import insecure_settings, is_loopback
 from sentoffers.server.secret import data_dir, signing_secret, with_secret
-from sentoffers.server.settings import DEVELOPMENT_SECRET, Settings
+from sentoffers.server.settings import DEVELOPMENT_SECRET, Settings, insecure_settings, is_loopback
 
 SECRET = "s" * 48
 

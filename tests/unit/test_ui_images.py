@@ -132,9 +132,8 @@ def _app(settings: Settings | None) -> TestClient:
         return PlainTextResponse("a page")
 
     app = Starlette(routes=[Route("/offers", page), Route("/api/x", page)])
-    if settings is not None:
-        app.state.settings = settings
-    app.add_middleware(SecurityHeadersMiddleware)
+    origins = image_origins(settings.ui_image_origins) if settings is not None else ()
+    app.add_middleware(SecurityHeadersMiddleware, image_origins=origins)
     return TestClient(app)
 
 

@@ -4,6 +4,9 @@ A channel is global: every account's feeds of ``vtex.amazon`` show the same name
 Creating one is first come (a connector or admin, for one of its accounts; a second create
 is a conflict, never a change), and only a platform key changes it afterwards, so no account
 changes what another account shows.
+
+A channel's id, when a request names one, arrives normalised as a feed id
+(``sentoffers.domain.ids.normalize_feed_id``) and is matched as given.
 """
 
 from __future__ import annotations
@@ -49,7 +52,6 @@ def update(db: Database, id_: str, body: ChannelUpdate) -> ChannelRead:
 
     The id stays what it was created as: feeds and offers refer to it.
     """
-    id_ = id_.strip().lower()
     name, logo = body.name.strip(), body.logo.strip()
     with db.unit_of_work() as uow:
         vendor = uow.conn.execute(select(channels.c.vendor).where(channels.c.id == id_)).scalar()

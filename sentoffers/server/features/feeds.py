@@ -3,6 +3,9 @@
 A feed's id is its channel's id. Activating an active feed is a conflict (connectors then
 call Update Feed); activating a deactivated one reactivates it with the data it had.
 Deactivation hides a feed's data and deletes nothing.
+
+Feed ids arrive normalised (``sentoffers.domain.ids.normalize_feed_id``, applied by the API
+and the web UI, and by ``FeedCreate`` to the id it reads) and are matched as given.
 """
 
 from __future__ import annotations
@@ -46,8 +49,8 @@ class AccountFeeds:
         return condition
 
     def among(self, wanted: Iterable[str]) -> list[str]:
-        """The active feeds among ``wanted`` (lower-cased ids)."""
-        return sorted({w.lower() for w in wanted} & self.channels.keys())
+        """The active feeds among ``wanted``."""
+        return sorted(set(wanted) & self.channels.keys())
 
 
 def account_feeds(conn: Connection, account: str) -> AccountFeeds:
@@ -91,7 +94,7 @@ def require_visible(conn: Connection, account: str, feed_id: str) -> None:
 
 
 def activate(db: Database, account: str, body: FeedCreate) -> FeedCreated:
-    feed_id = body.id.strip().lower()
+    feed_id = body.id
     now = datetime.now(UTC)
     with db.unit_of_work() as uow:
         conn = uow.conn
@@ -173,7 +176,7 @@ def get(db: Database, account: str, feed_id: str) -> FeedRead:
         row = uow.conn.execute(
             _read_query().where(
                 feeds.c.account == account,
-                feeds.c.feed_id == feed_id.lower(),
+                feeds.c.feed_id == feed_id,
                 feeds.c.active.is_(True),
             )
         ).first()
@@ -183,7 +186,6 @@ def get(db: Database, account: str, feed_id: str) -> FeedRead:
 
 
 def update_feed(db: Database, account: str, feed_id: str, body: FeedUpdate) -> None:
-    feed_id = feed_id.lower()
     with db.unit_of_work() as uow:
         require_active(uow.conn, account, feed_id)
         uow.conn.execute(
@@ -199,7 +201,6 @@ def update_feed(db: Database, account: str, feed_id: str, body: FeedUpdate) -> N
 
 
 def deactivate(db: Database, account: str, feed_id: str) -> None:
-    feed_id = feed_id.lower()
     now = datetime.now(UTC)
     with db.unit_of_work() as uow:
         existing = _feed_row(uow.conn, account, feed_id)

@@ -1,4 +1,8 @@
-"""Search Interactions and their Logs; Search Errors."""
+"""Search Interactions and their Logs; Search Errors.
+
+The feed ids a search is narrowed to arrive normalised (``sentoffers.domain.ids``) and are
+matched as given.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,9 @@
 Items are validated one by one, so a bad item fails alone (its result says why, with every
 problem); the valid ones are written together through ``service.write_unified``, in order,
 in one transaction. An item is one log, or several (``logs``) of one interaction.
+
+The feed id arrives normalised (``sentoffers.domain.ids``); the items arrive as sent, and
+each is read here, its SKU id without the blanks around it.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def batch(
     now: datetime | None = None,
 ) -> BatchRead:
     """The unified contract for many SKUs of one feed; a bad item fails alone."""
-    now, feed_id = now or datetime.now(UTC), feed_id.lower()
+    now = now or datetime.now(UTC)
     if not isinstance(items, list) or not items:
         raise InvalidInput("the body must be a non-empty JSON array of items", field="body")
     if len(items) > max_items:

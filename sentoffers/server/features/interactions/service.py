@@ -3,6 +3,9 @@
 Every write runs in one unit of work: check the feed, lock the offers concerned (creating
 those met for the first time), apply the domain rules in memory, then save all changes
 with one statement per table. The batch form (``batch.py``) is the same path over many SKUs.
+
+Ids arrive normalised (``sentoffers.domain.ids``, applied by the API and the web UI where a
+request names them) and are matched as given.
 """
 
 from __future__ import annotations
@@ -24,9 +27,8 @@ from sentoffers.contract.interactions import (
     UnifiedRead,
 )
 from sentoffers.domain import rules
-from sentoffers.domain.errors import InvalidInput, NotFound, Problem, ServiceError
+from sentoffers.domain.errors import NotFound, Problem, ServiceError
 from sentoffers.domain.idempotency import StoredResponse
-from sentoffers.domain.ids import normalize_id
 from sentoffers.domain.model import Interaction, Log, LogType, Offer, OfferStatus
 from sentoffers.server.features import retention as retention_rules
 from sentoffers.server.features.feeds import require_active, require_visible
@@ -46,13 +48,6 @@ from sentoffers.sql.db import Database
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
-
-
-def clean_sku(sku_id: str) -> str:
-    sku = sku_id.strip()
-    if not sku or len(sku) > 128:
-        raise InvalidInput("the SKU id must hold 1 to 128 characters", field="skuId")
-    return sku
 
 
 def _begin(changes: OfferChanges, offer: Offer, interaction: Interaction, now: datetime) -> Offer:
@@ -92,7 +87,7 @@ def open_interaction(
     body: InteractionCreate,
     now: datetime | None = None,
 ) -> InteractionRead:
-    now, feed_id, sku_id = _now(now), feed_id.lower(), clean_sku(sku_id)
+    now = _now(now)
     with db.unit_of_work() as uow:
         require_active(uow.conn, account, feed_id)
         offer = _lock_offer(
@@ -119,7 +114,6 @@ def _locked_pair(
 ) -> tuple[Offer, Interaction]:
     """The offer and its interaction, locked for a write to an active feed."""
     require_active(conn, account, feed_id)
-    interaction_id = normalize_id(interaction_id)
     offer = _lock_offer(
         conn, account, feed_id, sku_id, create=False, with_errors=with_errors, now=now
     )
@@ -144,7 +138,7 @@ def close_interaction(
     interaction_id: str,
     now: datetime | None = None,
 ) -> None:
-    now, feed_id, sku_id = _now(now), feed_id.lower(), clean_sku(sku_id)
+    now = _now(now)
     with db.unit_of_work() as uow:
         offer, interaction = _locked_pair(
             uow.conn, account, feed_id, sku_id, interaction_id, with_errors=True, now=now
@@ -165,7 +159,7 @@ def create_log(
     known_codes: Collection[str],
     now: datetime | None = None,
 ) -> LogCreated:
-    now, feed_id, sku_id = _now(now), feed_id.lower(), clean_sku(sku_id)
+    now = _now(now)
     with db.unit_of_work() as uow:
         offer, interaction = _locked_pair(
             uow.conn,
@@ -199,7 +193,6 @@ def get_interaction(
     ``retention`` words the 410's message for details that expired; ``max_logs`` keeps only
     the first logs (a page must not read an unbounded number of rows).
     """
-    feed_id, interaction_id = feed_id.lower(), normalize_id(interaction_id)
     with db.unit_of_work(write=False) as uow:
         require_visible(uow.conn, account, feed_id)
         row = uow.conn.execute(
@@ -242,22 +235,21 @@ def get_log(
     retention: timedelta,
 ) -> LogRead:
     """One log; 410 if its interaction was purged but the offer still names it."""
-    feed_id = feed_id.lower()
     with db.unit_of_work(write=False) as uow:
         require_visible(uow.conn, account, feed_id)
         row = uow.conn.execute(
             select(logs).where(
                 logs.c.account == account,
-                logs.c.id == normalize_id(log_id),
-                logs.c.interaction_id == normalize_id(interaction_id),
+                logs.c.id == log_id,
+                logs.c.interaction_id == interaction_id,
                 logs.c.feed_id == feed_id,
                 logs.c.sku_id == sku_id,
             )
         ).first()
         if row is None and retention_rules.is_expired_interaction(
-            uow.conn, account, feed_id, sku_id, normalize_id(interaction_id)
+            uow.conn, account, feed_id, sku_id, interaction_id
         ):
-            raise retention_rules.interaction_expired(normalize_id(interaction_id), retention)
+            raise retention_rules.interaction_expired(interaction_id, retention)
     if row is None:
         raise NotFound(
             f"log {log_id!r} does not exist in interaction {interaction_id!r}", field="logId"
@@ -382,7 +374,7 @@ def unified(
     now: datetime | None = None,
 ) -> UnifiedRead:
     """Open an interaction, add one log and close it, in one transaction."""
-    now, feed_id, sku_id = _now(now), feed_id.lower(), clean_sku(sku_id)
+    now = _now(now)
     with db.unit_of_work() as uow:
         [result] = write_unified(uow.conn, account, feed_id, [(sku_id, body)], known_codes, now)
         if isinstance(result, ServiceError):

@@ -7,6 +7,8 @@ each call pays a transaction of its own; on SQLite they also queue on the single
 
 A call sent with an ``Idempotency-Key`` has its key claimed and its answer kept in that
 same transaction: the group commits each call's write with its key, or none of them.
+
+Ids arrive normalised (``sentoffers.domain.ids``, applied by the API) and are written as given.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """Reading offers: the list with its counts, one offer's details, its interactions.
 
 Only offers of active feeds are ever shown: a deactivated feed's data is hidden, not gone.
+
+Ids arrive normalised by the API and the web UI (``sentoffers.domain.ids``: feed ids,
+whether a path names one or a filter lists them; an SKU id a read names is taken as sent)
+and are matched as given.
 """
 
 from __future__ import annotations
@@ -416,7 +420,6 @@ def get_offer(
     now: datetime | None = None,
     stuck_after: timedelta = DEFAULT_STUCK_AFTER,
 ) -> OfferDetails:
-    feed_id = feed_id.lower()
     cutoff = stuck_cutoff(now or datetime.now(UTC), stuck_after)
     with db.unit_of_work(write=False) as uow:
         conn = uow.conn
@@ -594,7 +597,6 @@ def list_offer_interactions(
     sort: str | None = None,
     win: Window,
 ) -> InteractionSummaryPage:
-    feed_id = feed_id.lower()
     problems: list[Problem] = []
     wanted_origins = parse_each(origins, parse_origin, "origin", problems)
     wanted_results = parse_each(results, parse_result, "result", problems)

@@ -2,13 +2,15 @@
 
 A stamp is an opaque string that changes whenever what a page shows may have changed; each
 is one primary-key lookup, cheap enough to poll about once a second per open page.
+
+Ids arrive normalised (``sentoffers.domain.ids``, applied by the web UI to its paths) and
+are matched as given.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from sentoffers.domain.ids import normalize_id
 from sentoffers.server.store.tables import feeds, interactions, offers
 from sentoffers.sql.db import Database
 
@@ -18,7 +20,6 @@ GONE = "gone"
 def offer_version(db: Database, account: str, feed_id: str, sku_id: str) -> str:
     """Changes with every interaction, log and close on the offer (each moves
     ``updated_at``), and when its feed is deactivated; ``gone`` if it is not shown."""
-    feed_id = feed_id.lower()
     with db.unit_of_work(write=False) as uow:
         row = uow.conn.execute(
             select(offers.c.updated_at, offers.c.status, offers.c.last_interaction_id)
@@ -39,7 +40,6 @@ def interaction_version(
     db: Database, account: str, feed_id: str, sku_id: str, interaction_id: str
 ) -> str:
     """Changes with every log and with the close; ``gone`` once purged or not shown."""
-    feed_id = feed_id.lower()
     with db.unit_of_work(write=False) as uow:
         row = uow.conn.execute(
             select(
@@ -52,7 +52,7 @@ def interaction_version(
             .where(
                 feeds.c.active.is_(True),
                 interactions.c.account == account,
-                interactions.c.id == normalize_id(interaction_id),
+                interactions.c.id == interaction_id,
                 interactions.c.feed_id == feed_id,
                 interactions.c.sku_id == sku_id,
             )

@@ -32,10 +32,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import anyio.to_thread
-from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import MemoryStorage, Storage, storage_from_string
@@ -49,12 +48,10 @@ from sentoffers.server.web.api.errors import error_response
 
 __all__ = [
     "LoginThrottle",
-    "LoginThrottleDep",
     "RateLimitMiddleware",
     "RateLimited",
     "RequestLimits",
     "ServiceLimits",
-    "ServiceLimitsDep",
     "StreamSlots",
     "client_address",
     "rate_limited_response",
@@ -343,17 +340,3 @@ class ServiceLimits:
             logins=LoginThrottle(settings),
             streams=StreamSlots(settings.ui_live_streams_per_session, settings.ui_live_streams_max),
         )
-
-
-def service_limits(request: Request) -> ServiceLimits:
-    limits = request.app.state.limits
-    assert isinstance(limits, ServiceLimits)
-    return limits
-
-
-def login_throttle(request: Request) -> LoginThrottle:
-    return service_limits(request).logins
-
-
-LoginThrottleDep = Annotated[LoginThrottle, Depends(login_throttle)]
-ServiceLimitsDep = Annotated[ServiceLimits, Depends(service_limits)]

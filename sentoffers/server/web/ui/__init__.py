@@ -13,18 +13,18 @@ from fastapi.staticfiles import StaticFiles
 
 from sentoffers.server.web.ui import export, live, pages, session
 from sentoffers.server.web.ui.errors import install_error_pages
-from sentoffers.server.web.ui.security import SecurityHeadersMiddleware
+from sentoffers.server.web.ui.security import SecurityHeadersMiddleware, image_origins
 
 STATIC = Path(__file__).parent / "static"
 
-__all__ = ["SecurityHeadersMiddleware", "install_ui"]
+__all__ = ["SecurityHeadersMiddleware", "image_origins", "install_ui"]
 
 
 def install_ui(app: FastAPI) -> None:
     """Add the UI's routes, its static files and its HTML error pages to ``app``.
 
     Call after the API's error handlers are installed; add ``SecurityHeadersMiddleware``
-    with the app's other middleware.
+    with the app's other middleware, given the ``image_origins`` of its settings.
     """
     # The export's path is more specific than the offer page's, so it comes first.
     for router in (session.router, export.router, live.router, pages.router):

@@ -12,6 +12,8 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sentoffers.server.web.api.deps import parts_of
+
 CSRF_COOKIE = "sentoffers_csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -19,7 +21,7 @@ CSRF_FIELD = "csrf_token"
 def secure_cookies(request: Request) -> bool:
     """Whether the UI's cookies are ``Secure``: on a request that came over HTTPS (directly,
     or through a proxy whose ``X-Forwarded-Proto`` uvicorn trusts), or always if configured."""
-    return request.url.scheme == "https" or bool(request.app.state.settings.ui_secure_cookie)
+    return request.url.scheme == "https" or bool(parts_of(request.app).settings.ui_secure_cookie)
 
 
 def token_for(request: Request) -> str:

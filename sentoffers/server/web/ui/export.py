@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from sentoffers.contract.offers import OfferSummary
 from sentoffers.server.features.offers import service as offers
+from sentoffers.server.web.api.deps import Db
 from sentoffers.server.web.ui.filters import OfferFilters
 from sentoffers.server.web.ui.session import SignedIn
 
@@ -83,9 +84,9 @@ def _filename(account: str) -> str:
 
 
 @router.get("/offers.csv")
-def export_offers(request: Request, viewer: SignedIn) -> StreamingResponse:
+def export_offers(request: Request, viewer: SignedIn, db: Db) -> StreamingResponse:
     filters = OfferFilters.parse(request.query_params)
-    chunks = offers.iter_offers(request.app.state.db, viewer.account, **filters.service_filters())
+    chunks = offers.iter_offers(db, viewer.account, **filters.service_filters())
     return StreamingResponse(
         csv_chunks(chunks),
         media_type="text/csv; charset=utf-8",

@@ -1,15 +1,23 @@
-"""The query strings of the list pages, read leniently and written back for links.
+"""What the pages read from their URLs: the ids in their paths, and the query strings of
+the list pages, read leniently and written back for links.
 
-A page never fails on a hand-edited URL: unknown values fall back to their defaults.
+The ids are normalised here by their kinds' rules (``sentoffers.domain.ids``), as the API's
+are, so the features are handed ids they match as given. A page never fails on a
+hand-edited URL: unknown values fall back to their defaults, and an id that names nothing
+shows the page that says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
+from fastapi import Path
+from pydantic import AfterValidator
+
+from sentoffers.domain.ids import normalize_feed_id, normalize_id
 from sentoffers.domain.model import OfferStatus, Origin, Result
 from sentoffers.server.store.queries import Window
 
@@ -32,6 +40,14 @@ INTERACTION_PAGE_SIZES = (10, 25, 50)
 # ten thousand rows filters (or the CSV export) serve a seller better than paging.
 MAX_OFFER_OFFSET = 10_000
 TEXT_LIMIT = 200
+
+FeedIdPath = Annotated[str, Path(), AfterValidator(normalize_feed_id)]
+"""A feed id in a page's path."""
+SkuIdPath = Annotated[str, Path()]
+"""An SKU id in a page's path: looked up as sent, as the API's reads do (links hold the
+SKU ids the service stored)."""
+IssuedIdPath = Annotated[str, Path(), AfterValidator(normalize_id)]
+"""An interaction's or a log's id in a page's path."""
 
 
 def _text(params: Mapping[str, str], name: str) -> str:
@@ -77,7 +93,7 @@ class OfferFilters:
         sort = (params.get("sort") or "").strip()
         filters = cls(
             q=_text(params, "q"),
-            channel=_text(params, "channel").lower(),
+            channel=normalize_feed_id(_text(params, "channel")),
             status=_choice(params, "status", OFFER_STATUSES),
             errorCode=_text(params, "errorCode"),
             origin=_choice(params, "origin", ORIGINS),

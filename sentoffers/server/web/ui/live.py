@@ -27,7 +27,9 @@ from starlette.types import Receive, Scope, Send
 
 from sentoffers.server.features.offers.versions import interaction_version, offer_version
 from sentoffers.server.settings import Settings
-from sentoffers.server.web.api.limits import ServiceLimitsDep, StreamSlots
+from sentoffers.server.web.api.deps import AppSettings, Db, Limits
+from sentoffers.server.web.api.limits import StreamSlots
+from sentoffers.server.web.ui.filters import FeedIdPath, IssuedIdPath, SkuIdPath
 from sentoffers.server.web.ui.session import SESSION_COOKIE, viewer_of
 
 router = APIRouter(prefix="/live", include_in_schema=False)
@@ -40,30 +42,36 @@ REFUSED_RETRY_AFTER_SECONDS = 30
 @router.get("/offers/{feed_id}/{sku_id:path}/interactions/{interaction_id}")
 async def live_interaction(
     request: Request,
-    limits: ServiceLimitsDep,
-    feed_id: str,
-    sku_id: str,
-    interaction_id: str,
+    limits: Limits,
+    db: Db,
+    settings: AppSettings,
+    feed_id: FeedIdPath,
+    sku_id: SkuIdPath,
+    interaction_id: IssuedIdPath,
     v: str = "",
 ) -> Response:
     viewer = await anyio.to_thread.run_sync(viewer_of, request)
     if viewer is None:
         return _unauthorized()
-    stamp = partial(
-        interaction_version, request.app.state.db, viewer.account, feed_id, sku_id, interaction_id
-    )
-    return _event_stream(request, stamp, _baseline(request, v), limits.streams)
+    stamp = partial(interaction_version, db, viewer.account, feed_id, sku_id, interaction_id)
+    return _event_stream(request, stamp, _baseline(request, v), limits.streams, settings)
 
 
 @router.get("/offers/{feed_id}/{sku_id:path}")
 async def live_offer(
-    request: Request, limits: ServiceLimitsDep, feed_id: str, sku_id: str, v: str = ""
+    request: Request,
+    limits: Limits,
+    db: Db,
+    settings: AppSettings,
+    feed_id: FeedIdPath,
+    sku_id: SkuIdPath,
+    v: str = "",
 ) -> Response:
     viewer = await anyio.to_thread.run_sync(viewer_of, request)
     if viewer is None:
         return _unauthorized()
-    stamp = partial(offer_version, request.app.state.db, viewer.account, feed_id, sku_id)
-    return _event_stream(request, stamp, _baseline(request, v), limits.streams)
+    stamp = partial(offer_version, db, viewer.account, feed_id, sku_id)
+    return _event_stream(request, stamp, _baseline(request, v), limits.streams, settings)
 
 
 def _unauthorized() -> Response:
@@ -77,7 +85,11 @@ def _baseline(request: Request, v: str) -> str:
 
 
 def _event_stream(
-    request: Request, stamp: Callable[[], str], baseline: str, slots: StreamSlots
+    request: Request,
+    stamp: Callable[[], str],
+    baseline: str,
+    slots: StreamSlots,
+    settings: Settings,
 ) -> Response:
     session = hashlib.sha256(request.cookies.get(SESSION_COOKIE, "").encode()).hexdigest()
     full = slots.acquire(session)
@@ -85,7 +97,6 @@ def _event_stream(
         return _refused(429, "This session has too many live pages open: close some, then reload.")
     if full == "total":
         return _refused(503, "Too many live pages are open: reload later.")
-    settings: Settings = request.app.state.settings
     return _SlotStream(
         _events(request, stamp, baseline, settings),
         release=partial(slots.release, session),

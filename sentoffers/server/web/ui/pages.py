@@ -21,13 +21,17 @@ from sentoffers.server.features.offers.versions import interaction_version, offe
 from sentoffers.server.features.retention import describe_days
 from sentoffers.server.settings import Settings
 from sentoffers.server.store.queries import COUNT_CAP
+from sentoffers.server.web.api.deps import AppSettings, Db
 from sentoffers.server.web.ui import views
 from sentoffers.server.web.ui.filters import (
     OFFER_PAGE_SIZES,
     OFFER_SORTS,
     OFFER_STATUSES,
+    FeedIdPath,
     InteractionFilters,
+    IssuedIdPath,
     OfferFilters,
+    SkuIdPath,
 )
 from sentoffers.server.web.ui.session import SignedIn, Viewer, viewer_of
 from sentoffers.server.web.ui.templating import render
@@ -41,11 +45,6 @@ MAX_STATUS_CHANGES = 50
 OFFER_COUNT_CAP = COUNT_CAP
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def not_found(request: Request, viewer: Viewer | None) -> Response:
     return render(request, "not_found.html", {}, status_code=404, viewer=viewer)
 
@@ -57,8 +56,7 @@ def home(request: Request) -> Response:
 
 
 @router.get("/offers")
-def offer_list(request: Request, viewer: SignedIn) -> Response:
-    db = request.app.state.db
+def offer_list(request: Request, viewer: SignedIn, db: Db, settings: AppSettings) -> Response:
     filters = OfferFilters.parse(request.query_params)
     feeds = list_feeds(db, viewer.account)
     page = offers.list_offers(
@@ -67,7 +65,7 @@ def offer_list(request: Request, viewer: SignedIn) -> Response:
         sort=filters.sort,
         win=filters.window,
         count_cap=OFFER_COUNT_CAP,
-        stuck_after=_settings(request).stuck_after,
+        stuck_after=settings.stuck_after,
         **filters.service_filters(),
     )
     return render(
@@ -80,7 +78,7 @@ def offer_list(request: Request, viewer: SignedIn) -> Response:
             "tabs": _status_tabs(filters, page),
             "counts_exact": page.paging.total_is_exact,
             "count_cap": OFFER_COUNT_CAP,
-            "stuck_after": views.duration_text(_settings(request).stuck_after),
+            "stuck_after": views.duration_text(settings.stuck_after),
             "paging": _offer_paging(filters, page),
             "sorts": OFFER_SORTS,
             "page_sizes": OFFER_PAGE_SIZES,
@@ -143,9 +141,15 @@ def _offer_paging(filters: OfferFilters, page: OfferPage) -> dict[str, Any]:
 
 @router.get("/offers/{feed_id}/{sku_id:path}/interactions/{interaction_id}/evidence/{log_id}")
 def evidence_page(
-    request: Request, viewer: SignedIn, feed_id: str, sku_id: str, interaction_id: str, log_id: str
+    request: Request,
+    viewer: SignedIn,
+    db: Db,
+    settings: AppSettings,
+    feed_id: FeedIdPath,
+    sku_id: SkuIdPath,
+    interaction_id: IssuedIdPath,
+    log_id: IssuedIdPath,
 ) -> Response:
-    db, settings = request.app.state.db, _settings(request)
     try:
         log = interactions.get_log(
             db,
@@ -158,7 +162,7 @@ def evidence_page(
         )
         offer = offers.get_offer(db, viewer.account, feed_id, sku_id, history=0, recent=0)
     except Gone:
-        return _expired(request, viewer, feed_id, sku_id)
+        return _expired(request, viewer, settings, feed_id, sku_id)
     except NotFound:
         return not_found(request, viewer)
     return render(
@@ -171,9 +175,14 @@ def evidence_page(
 
 @router.get("/offers/{feed_id}/{sku_id:path}/interactions/{interaction_id}")
 def interaction_page(
-    request: Request, viewer: SignedIn, feed_id: str, sku_id: str, interaction_id: str
+    request: Request,
+    viewer: SignedIn,
+    db: Db,
+    settings: AppSettings,
+    feed_id: FeedIdPath,
+    sku_id: SkuIdPath,
+    interaction_id: IssuedIdPath,
 ) -> Response:
-    db, settings = request.app.state.db, _settings(request)
     version = interaction_version(db, viewer.account, feed_id, sku_id, interaction_id)
     try:
         interaction = interactions.get_interaction(
@@ -187,7 +196,7 @@ def interaction_page(
         )
         offer = offers.get_offer(db, viewer.account, feed_id, sku_id, history=0, recent=0)
     except Gone:
-        return _expired(request, viewer, feed_id, sku_id)
+        return _expired(request, viewer, settings, feed_id, sku_id)
     except NotFound:
         return not_found(request, viewer)
     failures = []
@@ -216,20 +225,28 @@ def interaction_page(
     )
 
 
-def _expired(request: Request, viewer: Viewer, feed_id: str, sku_id: str) -> Response:
-    days = describe_days(_settings(request).retention_days)
+def _expired(
+    request: Request, viewer: Viewer, settings: Settings, feed_id: str, sku_id: str
+) -> Response:
+    days = describe_days(settings.retention_days)
     return render(
         request,
         "expired.html",
-        {"days": days, "offer_link": views.offer_url(feed_id.lower(), sku_id)},
+        {"days": days, "offer_link": views.offer_url(feed_id, sku_id)},
         status_code=410,
         viewer=viewer,
     )
 
 
 @router.get("/offers/{feed_id}/{sku_id:path}")
-def offer_page(request: Request, viewer: SignedIn, feed_id: str, sku_id: str) -> Response:
-    db, settings = request.app.state.db, _settings(request)
+def offer_page(
+    request: Request,
+    viewer: SignedIn,
+    db: Db,
+    settings: AppSettings,
+    feed_id: FeedIdPath,
+    sku_id: SkuIdPath,
+) -> Response:
     ifilters = InteractionFilters.parse(request.query_params)
     version = offer_version(db, viewer.account, feed_id, sku_id)
     try:

@@ -6,19 +6,20 @@ web UI, error pages for unknown paths included.
 
 Images load from the UI itself, from https: and data: URLs, and from the origins of the
 ``ui_image_origins`` setting (a catalog served over plain http, as the demo's sandbox): the
-Content-Security-Policy's ``img-src`` and the templates' ``safe_src`` filter both read them
-from ``image_origins_of(app)``, so a page never shows an image its policy would refuse.
+Content-Security-Policy's ``img-src`` (``SecurityHeadersMiddleware``, given them by
+``create_app``) and the templates' ``safe_src`` filter (``image_origins_of(app)``) both read
+them from the app's settings, so a page never shows an image its policy would refuse.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sentoffers.server.settings import Settings
+from sentoffers.server.web.api.deps import parts_of
 
 NOT_UI_PREFIXES = ("/api/", "/docs", "/redoc", "/openapi.json", "/health")
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -48,10 +49,9 @@ def image_origins(setting: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(origin for origin in found if origin))
 
 
-def image_origins_of(app: Any) -> tuple[str, ...]:
-    """The extra image origins of the app's settings (none for an app without settings)."""
-    settings = getattr(getattr(app, "state", None), "settings", None)
-    return image_origins(settings.ui_image_origins) if isinstance(settings, Settings) else ()
+def image_origins_of(app: Starlette) -> tuple[str, ...]:
+    """The extra image origins of the app's settings."""
+    return image_origins(parts_of(app).settings.ui_image_origins)
 
 
 def content_security_policy(image_origins: tuple[str, ...] = ()) -> str:
@@ -85,17 +85,22 @@ def is_ui_path(path: str) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the strict CSP and its companions to UI responses; pages are never cached."""
+    """Adds the strict CSP and its companions to UI responses; pages are never cached.
 
-    def __init__(self, app: ASGIApp):
+    ``image_origins`` are the extra origins the CSP allows images from (``image_origins``
+    of the app's ``ui_image_origins`` setting).
+    """
+
+    def __init__(self, app: ASGIApp, image_origins: tuple[str, ...] = ()):
         self.app = app
+        self.headers = security_headers(image_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_ui_path(scope["path"]):
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
-        added = security_headers(image_origins_of(scope.get("app")))
+        added = self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

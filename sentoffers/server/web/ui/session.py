@@ -17,10 +17,11 @@ from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from sentoffers.domain.errors import Unauthorized
-from sentoffers.server.features.keys import Authenticator, Principal
+from sentoffers.server.features.keys import Principal
 from sentoffers.server.secret import signing_secret
 from sentoffers.server.settings import Settings
-from sentoffers.server.web.api.limits import LoginThrottleDep, client_address
+from sentoffers.server.web.api.deps import AppSettings, AuthenticatorDep, LoginThrottleDep, parts_of
+from sentoffers.server.web.api.limits import client_address
 from sentoffers.server.web.ui import csrf
 from sentoffers.server.web.ui.templating import render
 
@@ -57,15 +58,15 @@ def viewer_of(request: Request) -> Viewer | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    settings: Settings = request.app.state.settings
+    parts = parts_of(request.app)
+    settings = parts.settings
     try:
         data = _serializer(settings).loads(cookie, max_age=int(settings.ui_session.total_seconds()))
         app_key, account = str(data["k"]), str(data["a"])
     except (BadSignature, KeyError, TypeError):
         return None
-    authenticator: Authenticator = request.app.state.authenticator
     try:
-        principal = authenticator.principal_for_key(app_key)
+        principal = parts.authenticator.principal_for_key(app_key)
     except Unauthorized:
         return None
     if not principal.has_account(account):
@@ -138,6 +139,8 @@ def signin_page(request: Request, next: str | None = None) -> Response:
 def signin(
     request: Request,
     logins: LoginThrottleDep,
+    authenticator: AuthenticatorDep,
+    settings: AppSettings,
     account: Annotated[str, Form()] = "",
     app_key: Annotated[str, Form()] = "",
     app_token: Annotated[str, Form()] = "",
@@ -167,7 +170,6 @@ def signin(
         throttled = again(f"Too many failed sign-ins. Please wait {wait} s, then try again.", 429)
         throttled.headers["Retry-After"] = str(wait)
         return throttled
-    authenticator: Authenticator = request.app.state.authenticator
     try:
         principal = authenticator.authenticate(app_key, app_token)
     except Unauthorized:
@@ -175,7 +177,6 @@ def signin(
         return again("The app key or the app token is not valid.", 401)
     if not principal.has_account(account):
         return again(f"This key has no access to the account “{account}”.", 403)
-    settings: Settings = request.app.state.settings
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

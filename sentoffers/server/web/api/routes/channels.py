@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Response
 
 from sentoffers.contract.channels import ChannelCreate, ChannelRead, ChannelUpdate
 from sentoffers.domain import permissions
@@ -10,7 +8,9 @@ from sentoffers.domain.errors import Forbidden
 from sentoffers.server.features import channels as service
 from sentoffers.server.web.api.auth import CurrentPrincipal, WriteTenant
 from sentoffers.server.web.api.compat import ContractRoute
+from sentoffers.server.web.api.deps import Db
 from sentoffers.server.web.api.idempotency import IdempotencyKeyDep, keyed_write
+from sentoffers.server.web.api.params import ChannelId
 
 router = APIRouter(prefix="/api/sent-offers", tags=["Channels"], route_class=ContractRoute)
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/sent-offers", tags=["Channels"], route_class=Con
     operation_id="CreateChannel",
 )
 def create_channel(
-    body: ChannelCreate, tenant: WriteTenant, keyed: IdempotencyKeyDep, request: Request
+    body: ChannelCreate, tenant: WriteTenant, keyed: IdempotencyKeyDep, db: Db
 ) -> Response:
     """Create the channel of a marketplace, once; its id is ``vendor.channel-slug``.
 
@@ -32,7 +32,7 @@ def create_channel(
     """
     if not permissions.may_create_channel(tenant.principal, tenant.account):
         raise Forbidden("only a connector or admin key creates channels", field="an")
-    with keyed_write(request.app.state.db, keyed) as write:
+    with keyed_write(db, keyed) as write:
         return write.answer(201, service.create(write.db, tenant.account, body))
 
 
@@ -42,10 +42,10 @@ def create_channel(
     summary="Change a channel's name and logo (platform)",
 )
 def update_channel(
-    id_: Annotated[str, Path(alias="channelId", max_length=128)],
+    id_: ChannelId,
     body: ChannelUpdate,
     principal: CurrentPrincipal,
-    request: Request,
+    db: Db,
 ) -> ChannelRead:
     """Every account's feeds of the channel show its name and logo, so only a platform key
     (the service operator's) changes them, e.g. to correct what its first creator set."""
@@ -54,4 +54,4 @@ def update_channel(
             "only a platform key changes a channel, which every account shows",
             code="platform_only",
         )
-    return service.update(request.app.state.db, id_, body)
+    return service.update(db, id_, body)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +25,7 @@ from sentoffers.server.features.error_codes import service
 from sentoffers.server.features.keys import Principal
 from sentoffers.server.web.api.auth import CurrentPrincipal
 from sentoffers.server.web.api.compat import ContractRoute
+from sentoffers.server.web.api.deps import Db, ErrorCodes
 from sentoffers.server.web.api.idempotency import IdempotencyKeyDep, keyed_write
 
 router = APIRouter(
@@ -72,32 +73,36 @@ PUT_BODY: dict[str, Any] = {
     operation_id="RetrieveErrorCode",
 )
 def get_error_code(
-    code_id: CodeId, principal: CurrentPrincipal, request: Request, an: OwnAccount = None
+    code_id: CodeId, principal: CurrentPrincipal, db: Db, an: OwnAccount = None
 ) -> list[ErrorCodeRead]:
     """The code, as a list holding it (the contract's shape). Error codes are global; with
     ``an``, the code as that account sees it."""
     account = _readable(principal, an)
-    return [service.get(request.app.state.db, code_id, account)]
+    return [service.get(db, code_id, account)]
 
 
 @router.get("", response_model=list[ErrorCodeRead], summary="List every error code")
 def list_error_codes(
-    principal: CurrentPrincipal, request: Request, an: OwnAccount = None
+    principal: CurrentPrincipal, db: Db, an: OwnAccount = None
 ) -> list[ErrorCodeRead]:
-    return service.list_codes(request.app.state.db, _readable(principal, an))
+    return service.list_codes(db, _readable(principal, an))
 
 
 @router.post(
     "", status_code=201, response_model=ErrorCodeRead, summary="Create an error code (platform)"
 )
 def create_error_code(
-    body: ErrorCodeCreate, principal: CurrentPrincipal, keyed: IdempotencyKeyDep, request: Request
+    body: ErrorCodeCreate,
+    principal: CurrentPrincipal,
+    keyed: IdempotencyKeyDep,
+    db: Db,
+    error_codes: ErrorCodes,
 ) -> Response:
     """Platform keys maintain the list; connectors then use the code, with their own suffixes."""
     _require_global_change(principal)
-    with keyed_write(request.app.state.db, keyed) as write:
+    with keyed_write(db, keyed) as write:
         answer = write.answer(201, service.create(write.db, body))
-    request.app.state.error_codes.reload()
+    error_codes.reload()
     return answer
 
 
@@ -111,13 +116,12 @@ def update_error_code(
     code_id: CodeId,
     body: Annotated[dict[str, Any], Body()],
     principal: CurrentPrincipal,
-    request: Request,
+    db: Db,
     an: OwnAccount = None,
 ) -> ErrorCodeRead:
     """Without ``an``: replace the global code (type, description, solution), which every
     account reads. With ``an``: set that account's own ``solutionText`` and ``solutionLink``
     for the code, shown on its offers only; the answer is the code as the account sees it."""
-    db = request.app.state.db
     if an is None:
         _require_global_change(principal)
         return service.replace(db, code_id, _parse(ErrorCodeUpdate, body))
@@ -133,15 +137,18 @@ def update_error_code(
     summary="Delete an error code (platform), or an account's own solution for it (admin)",
 )
 def delete_error_code(
-    code_id: CodeId, principal: CurrentPrincipal, request: Request, an: OwnAccount = None
+    code_id: CodeId,
+    principal: CurrentPrincipal,
+    db: Db,
+    error_codes: ErrorCodes,
+    an: OwnAccount = None,
 ) -> Response:
     """Without ``an``: later logs with this code are classified NTMAP-001; errors already
     open keep it. With ``an``: the account sees the global solution again."""
-    db = request.app.state.db
     if an is None:
         _require_global_change(principal)
         service.remove(db, code_id)
-        request.app.state.error_codes.reload()
+        error_codes.reload()
     else:
         service.remove_override(db, _overridable(principal, an), code_id)
     return Response(status_code=204)

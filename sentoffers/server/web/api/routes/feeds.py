@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from sentoffers.contract.feeds import FeedCreate, FeedCreated, FeedRead, FeedUpdate
 from sentoffers.server.features import feeds as service
 from sentoffers.server.web.api.auth import ReadTenant, WriteTenant
 from sentoffers.server.web.api.compat import ContractRoute
+from sentoffers.server.web.api.deps import Db
 from sentoffers.server.web.api.idempotency import IdempotencyKeyDep, keyed_write
 from sentoffers.server.web.api.params import FeedId
 
@@ -20,17 +21,17 @@ router = APIRouter(prefix="/api/sent-offers/feeds", tags=["Feeds"], route_class=
     operation_id="CreateFeed",
 )
 def activate_feed(
-    body: FeedCreate, tenant: WriteTenant, keyed: IdempotencyKeyDep, request: Request
+    body: FeedCreate, tenant: WriteTenant, keyed: IdempotencyKeyDep, db: Db
 ) -> Response:
     """Connect the account to a channel; reactivates a deactivated feed."""
-    with keyed_write(request.app.state.db, keyed) as write:
+    with keyed_write(db, keyed) as write:
         return write.answer(201, service.activate(write.db, tenant.account, body))
 
 
 @router.get("", response_model=list[FeedRead], summary="List Feeds", operation_id="ListFeeds")
-def list_feeds(tenant: ReadTenant, request: Request) -> list[FeedRead]:
+def list_feeds(tenant: ReadTenant, db: Db) -> list[FeedRead]:
     """The account's active feeds."""
-    return service.list_feeds(request.app.state.db, tenant.account)
+    return service.list_feeds(db, tenant.account)
 
 
 @router.get(
@@ -39,8 +40,8 @@ def list_feeds(tenant: ReadTenant, request: Request) -> list[FeedRead]:
     summary="Get Feed by feedId",
     operation_id="RetrieveFeed",
 )
-def get_feed(feed_id: FeedId, tenant: ReadTenant, request: Request) -> FeedRead:
-    return service.get(request.app.state.db, tenant.account, feed_id)
+def get_feed(feed_id: FeedId, tenant: ReadTenant, db: Db) -> FeedRead:
+    return service.get(db, tenant.account, feed_id)
 
 
 @router.put(
@@ -54,10 +55,10 @@ def update_feed(
     feed_id: FeedId,
     body: FeedUpdate,
     tenant: WriteTenant,
-    request: Request,
+    db: Db,
 ) -> Response:
     """Change the feed's affiliate id and sales channel."""
-    service.update_feed(request.app.state.db, tenant.account, feed_id, body)
+    service.update_feed(db, tenant.account, feed_id, body)
     return Response(status_code=204)
 
 
@@ -68,7 +69,7 @@ def update_feed(
     summary="Deactivate Feed",
     operation_id="DeleteFeed",
 )
-def deactivate_feed(feed_id: FeedId, tenant: WriteTenant, request: Request) -> Response:
+def deactivate_feed(feed_id: FeedId, tenant: WriteTenant, db: Db) -> Response:
     """Hide the feed and its offers, interactions and errors; nothing is deleted."""
-    service.deactivate(request.app.state.db, tenant.account, feed_id)
+    service.deactivate(db, tenant.account, feed_id)
     return Response(status_code=204)

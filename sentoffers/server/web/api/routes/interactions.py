@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
 from pydantic import PlainValidator
 
@@ -21,8 +21,9 @@ from sentoffers.server.features.interactions import service
 from sentoffers.server.features.interactions.batch import batch
 from sentoffers.server.web.api.auth import ReadTenant, WriteTenant
 from sentoffers.server.web.api.compat import ContractRoute
+from sentoffers.server.web.api.deps import AppSettings, Db, ErrorCodes, Writer
 from sentoffers.server.web.api.idempotency import IdempotencyKeyDep, keyed_write, respond
-from sentoffers.server.web.api.params import FeedId, InteractionId, LogId, SkuId
+from sentoffers.server.web.api.params import FeedId, InteractionId, LogId, SkuId, SkuIdAsSent
 
 router = APIRouter(
     prefix="/api/sent-offers/feeds/{feedId}", tags=["Interactions"], route_class=ContractRoute
@@ -51,10 +52,10 @@ def open_interaction(
     body: InteractionCreate,
     tenant: WriteTenant,
     keyed: IdempotencyKeyDep,
-    request: Request,
+    db: Db,
 ) -> Response:
     """Open an interaction on an SKU; the first one creates the offer, in Sending."""
-    with keyed_write(request.app.state.db, keyed) as write:
+    with keyed_write(db, keyed) as write:
         opened = service.open_interaction(write.db, tenant.account, feed_id, sku_id, body)
         return write.answer(201, opened)
 
@@ -67,19 +68,15 @@ def open_interaction(
 )
 def get_interaction(
     feed_id: FeedId,
-    sku_id: SkuId,
+    sku_id: SkuIdAsSent,
     interaction_id: InteractionId,
     tenant: ReadTenant,
-    request: Request,
+    db: Db,
+    settings: AppSettings,
 ) -> InteractionRead:
     """The interaction with its logs in timeline order."""
     return service.get_interaction(
-        request.app.state.db,
-        tenant.account,
-        feed_id,
-        sku_id,
-        interaction_id,
-        retention=request.app.state.settings.retention,
+        db, tenant.account, feed_id, sku_id, interaction_id, retention=settings.retention
     )
 
 
@@ -96,10 +93,10 @@ def close_interaction(
     interaction_id: InteractionId,
     tenant: WriteTenant,
     keyed: IdempotencyKeyDep,
-    request: Request,
+    db: Db,
 ) -> Response:
     """Close the interaction: its result is fixed and the offer's status derived from it."""
-    with keyed_write(request.app.state.db, keyed) as write:
+    with keyed_write(db, keyed) as write:
         service.close_interaction(write.db, tenant.account, feed_id, sku_id, interaction_id)
         return write.answer(204)
 
@@ -119,13 +116,13 @@ def create_log(
     body: LogCreate,
     tenant: WriteTenant,
     keyed: IdempotencyKeyDep,
-    request: Request,
+    db: Db,
+    error_codes: ErrorCodes,
 ) -> Response:
     """Add a log; a failure log opens its errors on the offer at once."""
-    state = request.app.state
-    with keyed_write(state.db, keyed) as write:
+    with keyed_write(db, keyed) as write:
         created = service.create_log(
-            write.db, tenant.account, feed_id, sku_id, interaction_id, body, state.error_codes.ids()
+            write.db, tenant.account, feed_id, sku_id, interaction_id, body, error_codes.ids()
         )
         return write.answer(201, created, media_type=JSONUTF8Response.media_type)
 
@@ -138,20 +135,21 @@ def create_log(
 )
 def get_log(
     feed_id: FeedId,
-    sku_id: SkuId,
+    sku_id: SkuIdAsSent,
     interaction_id: InteractionId,
     log_id: LogId,
     tenant: ReadTenant,
-    request: Request,
+    db: Db,
+    settings: AppSettings,
 ) -> LogRead:
     return service.get_log(
-        request.app.state.db,
+        db,
         tenant.account,
         feed_id,
         sku_id,
         interaction_id,
         log_id,
-        retention=request.app.state.settings.retention,
+        retention=settings.retention,
     )
 
 
@@ -168,16 +166,14 @@ async def unified(
     body: UnifiedCreate,
     tenant: WriteTenant,
     keyed: IdempotencyKeyDep,
-    request: Request,
+    writer: Writer,
 ) -> Response:
     """The SDK document's unified contract, in one transaction.
 
     Calls arriving together are written together (group commit); each answers alone, with
     the answer its write built (and kept with its Idempotency-Key, in the same transaction).
     """
-    applied = await request.app.state.unified_writer.submit(
-        tenant.account, feed_id.lower(), service.clean_sku(sku_id), body, keyed=keyed
-    )
+    applied = await writer.submit(tenant.account, feed_id, sku_id, body, keyed=keyed)
     assert applied.answer is not None
     return respond(applied.answer)
 
@@ -205,22 +201,23 @@ def unified_batch(
     items: BatchItems,
     tenant: WriteTenant,
     keyed: IdempotencyKeyDep,
-    request: Request,
+    db: Db,
+    settings: AppSettings,
+    error_codes: ErrorCodes,
 ) -> Response:
     """One response with a result per item, in order; a bad item fails alone.
 
     An item is a unified call with its ``skuId``: one log's fields at the top level, or
     ``logs``, several Create Log bodies appended in order before the interaction closes.
     """
-    state = request.app.state
-    with keyed_write(state.db, keyed) as write:
+    with keyed_write(db, keyed) as write:
         answer = batch(
             write.db,
             tenant.account,
             feed_id,
             items,
-            state.error_codes.ids(),
-            max_items=state.settings.batch_max_items,
+            error_codes.ids(),
+            max_items=settings.batch_max_items,
         )
         # Built by the service from its own values: answered as is, without a second validation.
         return write.answer(200, answer)

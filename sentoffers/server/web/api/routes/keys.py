@@ -13,9 +13,9 @@ from sentoffers.server.features import keys as service
 from sentoffers.server.features.keys import Principal
 from sentoffers.server.web.api.auth import CurrentPrincipal
 from sentoffers.server.web.api.compat import ContractRoute
+from sentoffers.server.web.api.deps import AuthenticatorDep, Db, LoginThrottleDep
 from sentoffers.server.web.api.limits import (
     LoginThrottle,
-    LoginThrottleDep,
     RateLimited,
     client_address,
     rate_limited_response,
@@ -30,7 +30,7 @@ router = APIRouter(tags=["Keys"], route_class=ContractRoute)
     response_model=KeyCreated,
     summary="Create an API key (admin or platform)",
 )
-def create_key(body: KeyCreate, principal: CurrentPrincipal, request: Request) -> KeyCreated:
+def create_key(body: KeyCreate, principal: CurrentPrincipal, db: Db) -> KeyCreated:
     """An admin creates keys for the accounts it holds; a platform key, any key.
 
     The token is shown only here.
@@ -46,7 +46,7 @@ def create_key(body: KeyCreate, principal: CurrentPrincipal, request: Request) -
     outside = permissions.accounts_beyond_grant(principal, body.accounts)
     if outside:
         raise Forbidden(f"this key cannot grant accounts it does not hold: {outside}")
-    key = service.create_key(request.app.state.db, body.role, body.accounts, label=body.label)
+    key = service.create_key(db, body.role, body.accounts, label=body.label)
     return KeyCreated(
         app_key=key.app_key, app_token=key.app_token, role=key.role, accounts=list(key.accounts)
     )
@@ -59,15 +59,18 @@ def create_key(body: KeyCreate, principal: CurrentPrincipal, request: Request) -
     summary="Revoke an API key (admin or platform)",
 )
 def revoke_key(
-    app_key: Annotated[str, Path(alias="appKey")], principal: CurrentPrincipal, request: Request
+    app_key: Annotated[str, Path(alias="appKey")],
+    principal: CurrentPrincipal,
+    db: Db,
+    authenticator: AuthenticatorDep,
 ) -> Response:
     """A platform key revokes any key; an admin, the keys whose accounts are all its own.
 
     Any other key answers 404, exactly as an unknown key does.
     """
     _require_key_manager(principal)
-    service.revoke_key(request.app.state.db, app_key, revoker=principal)
-    request.app.state.authenticator.forget(app_key)
+    service.revoke_key(db, app_key, revoker=principal)
+    authenticator.forget(app_key)
     return Response(status_code=204)
 
 
@@ -82,12 +85,14 @@ def _require_key_manager(principal: Principal) -> None:
     summary="Exchange an appKey and appToken for a VtexIdclientAutCookie token",
 )
 async def app_token_login(
-    body: AppTokenLogin, request: Request, logins: LoginThrottleDep
+    body: AppTokenLogin,
+    request: Request,
+    logins: LoginThrottleDep,
+    authenticator: AuthenticatorDep,
 ) -> AppTokenIssued | JSONResponse:
     """The token stands for the key for an hour. After too many failed attempts for the
     appKey, or with several appKeys from the caller's address, the answer is 429 with
     `Retry-After`, whatever the token."""
-    authenticator: service.Authenticator = request.app.state.authenticator
     address = client_address(request.scope)
     wait = await logins.retry_after_async(body.app_key, address)
     if wait is not None:

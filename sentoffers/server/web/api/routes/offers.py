@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from sentoffers.contract.offers import (
     InteractionSummaryPage,
@@ -14,8 +14,9 @@ from sentoffers.server.features.offers import service
 from sentoffers.server.store.queries import window
 from sentoffers.server.web.api.auth import ReadTenant
 from sentoffers.server.web.api.compat import ContractRoute
+from sentoffers.server.web.api.deps import AppSettings, Db
 from sentoffers.server.web.api.paging import FromParam, SortParam, ToParam, csv_values
-from sentoffers.server.web.api.params import FeedId, SkuId
+from sentoffers.server.web.api.params import ChannelParam, FeedId, SkuIdAsSent
 
 router = APIRouter(prefix="/api/sent-offers", tags=["Offers"], route_class=ContractRoute)
 
@@ -26,8 +27,9 @@ Text = Annotated[str | None, Query(max_length=200)]
 @router.get("/offers", response_model=OfferPage, summary="List offers, with counts per status")
 def list_offers(
     tenant: ReadTenant,
-    request: Request,
-    channel: Csv = None,
+    db: Db,
+    settings: AppSettings,
+    feed_ids: ChannelParam = None,
     status: Csv = None,
     origin: Annotated[
         str | None, Query(max_length=200, description="Origin of an open error: catalog, ...")
@@ -54,11 +56,10 @@ def list_offers(
 ) -> OfferPage:
     """Offers of the account's active feeds, with counts per status and of stuck offers.
     Sorts: updatedAt, createdAt, skuId, name, status, statusSince."""
-    settings = request.app.state.settings
     return service.list_offers(
-        request.app.state.db,
+        db,
         tenant.account,
-        channels_=csv_values(channel),
+        channels_=csv_values(feed_ids),
         statuses=csv_values(status),
         origins=csv_values(origin),
         codes=csv_values(error_code),
@@ -77,14 +78,10 @@ def list_offers(
     response_model=OfferDetails,
     summary="One offer: status, open errors, why, recent interactions",
 )
-def get_offer(feed_id: FeedId, sku_id: SkuId, tenant: ReadTenant, request: Request) -> OfferDetails:
-    return service.get_offer(
-        request.app.state.db,
-        tenant.account,
-        feed_id,
-        sku_id,
-        stuck_after=request.app.state.settings.stuck_after,
-    )
+def get_offer(
+    feed_id: FeedId, sku_id: SkuIdAsSent, tenant: ReadTenant, db: Db, settings: AppSettings
+) -> OfferDetails:
+    return service.get_offer(db, tenant.account, feed_id, sku_id, stuck_after=settings.stuck_after)
 
 
 @router.get(
@@ -94,9 +91,9 @@ def get_offer(feed_id: FeedId, sku_id: SkuId, tenant: ReadTenant, request: Reque
 )
 def list_offer_interactions(
     feed_id: FeedId,
-    sku_id: SkuId,
+    sku_id: SkuIdAsSent,
     tenant: ReadTenant,
-    request: Request,
+    db: Db,
     origin: Csv = None,
     result: Csv = None,
     sort: SortParam = None,
@@ -105,7 +102,7 @@ def list_offer_interactions(
 ) -> InteractionSummaryPage:
     """Newest first by default; each with the new value it set. Sorts: startDate, result."""
     return service.list_offer_interactions(
-        request.app.state.db,
+        db,
         tenant.account,
         feed_id,
         sku_id,
@@ -123,12 +120,10 @@ def list_offer_interactions(
 )
 def list_unmapped_errors(
     tenant: ReadTenant,
-    request: Request,
+    db: Db,
     sort: SortParam = None,
     from_: FromParam = None,
     to: ToParam = None,
 ) -> UnmappedErrorPage:
     """Sorts: occurrences (default, descending), lastSeen, firstSeen."""
-    return service.list_unmapped(
-        request.app.state.db, tenant.account, sort=sort, win=window(from_, to)
-    )
+    return service.list_unmapped(db, tenant.account, sort=sort, win=window(from_, to))

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from sentoffers.contract.search import ErrorSearchPage, InteractionSearchPage
 from sentoffers.server.features import search as service
 from sentoffers.server.store.queries import window
 from sentoffers.server.web.api.auth import ReadTenant
 from sentoffers.server.web.api.compat import ContractRoute
+from sentoffers.server.web.api.deps import Db
 from sentoffers.server.web.api.paging import FromParam, SortParam, ToParam, csv_values
+from sentoffers.server.web.api.params import ChannelsParam
 
 router = APIRouter(prefix="/api/sent-offers/search", tags=["Search"], route_class=ContractRoute)
 
@@ -25,12 +27,12 @@ Text = Annotated[str | None, Query(max_length=200)]
 )
 def search_interactions(
     tenant: ReadTenant,
-    request: Request,
+    db: Db,
     q: Annotated[
         str | None,
         Query(max_length=200, description="SKU id, offer id, offer name or a log's words"),
     ] = None,
-    channels: Csv = None,
+    feed_ids: ChannelsParam = None,
     brand: Text = None,
     category: Text = None,
     scope: Annotated[
@@ -45,9 +47,9 @@ def search_interactions(
 ) -> InteractionSearchPage:
     """Sorts: startDate (default, descending), closedAt, result, origin, skuId."""
     return service.search_interactions(
-        request.app.state.db,
+        db,
         tenant.account,
-        channels_=csv_values(channels),
+        channels_=csv_values(feed_ids),
         brand=brand or None,
         category=category or None,
         scopes=csv_values(scope),
@@ -68,9 +70,9 @@ def search_interactions(
 )
 def search_errors(
     tenant: ReadTenant,
-    request: Request,
+    db: Db,
     q: Text = None,
-    channels: Csv = None,
+    feed_ids: ChannelsParam = None,
     brand: Text = None,
     category: Text = None,
     error_category: Annotated[
@@ -91,11 +93,11 @@ def search_errors(
     not narrowed by offers. Any other sort is a 400 `invalid_sort`.
     """
     return service.search_errors(
-        request.app.state.db,
+        db,
         tenant.account,
         q=q,
         error_category=error_category,
-        channels_=csv_values(channels),
+        channels_=csv_values(feed_ids),
         brand=brand or None,
         category=category or None,
         sort=sort,
