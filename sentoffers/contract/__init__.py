@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from sentoffers.domain.errors import Problem
-from sentoffers.domain.ids import normalize_feed_id
+from sentoffers.domain.ids import normalize_feed_id, normalize_sku_id
 from sentoffers.domain.model import Context, DataStatus, LogType, Origin, Source
 from sentoffers.domain.vocabulary import (
     escape_nul,
@@ -69,6 +69,10 @@ FeedIdIn = Annotated[str, _LINE, AfterValidator(_trimmed), AfterValidator(normal
 """A feed's id in a body: a ``Line`` without the blanks around it, in the form feed ids are
 matched in (``sentoffers.domain.ids.normalize_feed_id``). Length limits given with the
 field apply to the id as sent."""
+
+SkuIdIn = Annotated[str, _LINE, AfterValidator(normalize_sku_id)]
+"""An SKU id in a body: a ``Line`` without the blanks around it, 1 to 128 characters
+(``sentoffers.domain.ids.normalize_sku_id``)."""
 
 
 class CompatModel(BaseModel):

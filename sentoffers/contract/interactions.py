@@ -26,6 +26,7 @@ from sentoffers.contract import (
     OriginIn,
     RawText,
     ReadModel,
+    SkuIdIn,
     SourceIn,
     as_list,
     origins_list,
@@ -148,7 +149,7 @@ class BatchItem(CompatModel):
         "idSku": "skuId",
     }
 
-    sku_id: Line = Field(min_length=1, max_length=128)
+    sku_id: SkuIdIn = Field(min_length=1, max_length=128)
     source: SourceIn
     origin: OriginIn
     context: ContextIn

@@ -276,3 +276,14 @@ def test_a_refused_item_names_its_sku_in_any_spelling_even_as_a_number(ready: Ap
         (400, "8"),
         (400, None),
     ]
+
+
+def test_an_item_with_a_blank_sku_fails_alone_and_a_padded_one_is_written_trimmed(
+    ready: Api, store: Store
+) -> None:
+    body = ready.post(BATCH, [item("   "), item("  42 ")]).json()
+    blank, padded = body["items"]
+    assert (blank["status"], [e["field"] for e in blank["errors"]]) == (400, ["skuId"])
+    assert (padded["status"], padded["skuId"]) == (201, "42")
+    assert store.status("42") == "synced"
+    assert ready.get("/offers").json()["paging"]["total"] == 1

@@ -66,13 +66,13 @@ def batch(
                 uow.conn,
                 account,
                 feed_id,
-                [(item.sku_id.strip(), item) for _, item in valid],
+                [(item.sku_id, item) for _, item in valid],
                 known_codes,
                 now,
             )
             uow.commit()
         for (index, item), outcome in zip(valid, written, strict=True):
-            results[index] = _batch_result(index, item.sku_id.strip(), outcome)
+            results[index] = _batch_result(index, item.sku_id, outcome)
     done = [r for r in results if r is not None]
     succeeded = sum(1 for r in done if r.status == 201)
     return BatchRead(succeeded=succeeded, failed=len(done) - succeeded, items=done)
