@@ -22,7 +22,14 @@ from sentoffers.server.features.error_codes.service import all_codes
 from sentoffers.server.features.feeds import account_feeds
 from sentoffers.server.features.interactions.views import interaction_fields, log_row_view
 from sentoffers.server.store import codec
-from sentoffers.server.store.queries import Window, count_capped, order_by, paging, parse_each
+from sentoffers.server.store.queries import (
+    Window,
+    count_capped,
+    order_by,
+    paging,
+    parse_each,
+    split_sort,
+)
 from sentoffers.server.store.tables import error_occurrences, interactions, logs, offers
 from sentoffers.sql.db import Database
 from sentoffers.sql.dialect import escape_like, offer_text_matches
@@ -194,8 +201,7 @@ def error_codes_order(sort: str | None, narrowed: bool) -> CodeOrder:
     text = (sort or "").strip()
     if not text:
         return default
-    name, _, direction = text.partition(":")
-    name, direction = name.strip(), (direction or "asc").strip().lower()
+    name, direction = split_sort(text)
     if direction not in ("asc", "desc") or not (
         name in ERROR_SORTS or name in INTERACTION_SORTS_ON_ERRORS
     ):

@@ -49,6 +49,13 @@ def window(start: int | None, end: int | None, *, default: int = DEFAULT_PAGE) -
     return Window(first, size)
 
 
+def split_sort(sort: str) -> tuple[str, str]:
+    """``field:direction`` as its field and its direction (``asc`` when left out), each
+    trimmed, the direction lower-case; neither is checked."""
+    name, _, direction = sort.strip().partition(":")
+    return name.strip(), (direction or "asc").strip().lower()
+
+
 def order_by(
     sort: str | None,
     fields: Mapping[str, ColumnElement[Any]],
@@ -59,11 +66,9 @@ def order_by(
 
     Missing values sort last in either direction, the same on every store.
     """
-    text = (sort or default).strip()
-    name, _, direction = text.partition(":")
-    direction = (direction or "asc").strip().lower()
+    name, direction = split_sort(sort or default)
     problems = []
-    column = fields.get(name.strip())
+    column = fields.get(name)
     if column is None:
         problems.append(
             Problem(

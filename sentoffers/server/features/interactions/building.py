@@ -15,7 +15,7 @@ from sentoffers.contract.interactions import (
 from sentoffers.domain.error_codes import fingerprint, resolve_error_code
 from sentoffers.domain.errors import Problem
 from sentoffers.domain.ids import new_id
-from sentoffers.domain.model import Interaction, Log, LogData, LogError
+from sentoffers.domain.model import UNMAPPED_CODE, Interaction, Log, LogData, LogError
 from sentoffers.server.store.offers import UnmappedSighting
 
 
@@ -69,7 +69,7 @@ def build_log(
                     f"errors[{index}].code",
                 )
             )
-        if resolved.error_code_id == "NTMAP-001":
+        if resolved.error_code_id == UNMAPPED_CODE:
             text = error.description or error.title or error.code
             error_print = fingerprint(text)
             unmapped.append(UnmappedSighting(error_print, error.code, text, now))

@@ -362,22 +362,3 @@ def unified_view(account: str, applied: Applied) -> UnifiedRead:
 def unified_answer(account: str, applied: Applied) -> StoredResponse:
     """The unified call's answer: 201 with its ``UnifiedRead``."""
     return StoredResponse(201, "application/json", unified_view(account, applied).to_json())
-
-
-def unified(
-    db: Database,
-    account: str,
-    feed_id: str,
-    sku_id: str,
-    body: UnifiedCreate,
-    known_codes: Collection[str],
-    now: datetime | None = None,
-) -> UnifiedRead:
-    """Open an interaction, add one log and close it, in one transaction."""
-    now = _now(now)
-    with db.unit_of_work() as uow:
-        [result] = write_unified(uow.conn, account, feed_id, [(sku_id, body)], known_codes, now)
-        if isinstance(result, ServiceError):
-            raise result
-        uow.commit()
-    return unified_view(account, result)

@@ -50,7 +50,14 @@ from sentoffers.server.features.offers.open_errors import (
     total_of,
     with_statuses,
 )
-from sentoffers.server.store.queries import Window, count_capped, order_by, paging, parse_each
+from sentoffers.server.store.queries import (
+    Window,
+    count_capped,
+    order_by,
+    paging,
+    parse_each,
+    split_sort,
+)
 from sentoffers.server.store.tables import (
     error_occurrences,
     interactions,
@@ -258,8 +265,7 @@ def _walk(
     channels_: Sequence[str],
     statuses: Sequence[str],
 ) -> Walk | None:
-    name, _, direction = (sort or "updatedAt:desc").strip().partition(":")
-    name = name.strip()
+    name, direction = split_sort(sort or "updatedAt:desc")
     if name not in WALKABLE_SORTS:
         return None
     narrowing = []
@@ -270,7 +276,7 @@ def _walk(
             narrowing.append(offers.c.status == statuses[0])
     return Walk(
         column=OFFER_SORTS[name],
-        descending=direction.strip().lower() == "desc",
+        descending=direction == "desc",
         ordering=ordering,
         narrowing=tuple(narrowing),
     )

@@ -142,11 +142,6 @@ def error_name(title: str | None, code_type: str | None, code: str) -> str:
     return code
 
 
-def fill_url(template: str, account: str, sku_id: str, product_id: str | None) -> str:
-    """An admin URL with the offer's values, each URL-encoded."""
-    return fill_link(template, account, sku_id, product_id)
-
-
 @dataclass(frozen=True, slots=True)
 class EditLinks:
     information: str
@@ -164,7 +159,7 @@ class EditLinks:
 
 def edit_links(settings: Settings, account: str, sku_id: str, product_id: str | None) -> EditLinks:
     return EditLinks(
-        information=fill_url(settings.ui_edit_information_url, account, sku_id, product_id),
-        price=fill_url(settings.ui_edit_price_url, account, sku_id, product_id),
-        inventory=fill_url(settings.ui_edit_inventory_url, account, sku_id, product_id),
+        information=fill_link(settings.ui_edit_information_url, account, sku_id, product_id),
+        price=fill_link(settings.ui_edit_price_url, account, sku_id, product_id),
+        inventory=fill_link(settings.ui_edit_inventory_url, account, sku_id, product_id),
     )
