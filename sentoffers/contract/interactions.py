@@ -31,6 +31,7 @@ from sentoffers.contract import (
     as_list,
     origins_list,
 )
+from sentoffers.domain.model import OFFER_FIELDS
 from sentoffers.domain.vocabulary import format_date
 
 SHORT = 200
@@ -50,16 +51,12 @@ def _evidence(value: Any) -> Any:
 
 
 class DataIn(CompatModel):
+    """A log's ``data``: the offer fields of ``sentoffers.domain.model.OFFER_FIELDS`` (each
+    under its wire name or an alias, no longer than its declared length) and the status the
+    connector states."""
+
     key_aliases: ClassVar[dict[str, str]] = {
-        "externalId": "externalOfferId",
-        "offerId": "externalOfferId",
-        "stock": "inventory",
-        "quantity": "inventory",
-        "salePrice": "salesPrice",
-        "imageUrl": "image",
-        "skuName": "name",
-        "brandName": "brand",
-        "categoryName": "category",
+        alias: f.wire for f in OFFER_FIELDS for alias in f.aliases
     }
 
     external_offer_id: Line | None = Field(default=None, max_length=SHORT)

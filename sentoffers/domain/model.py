@@ -96,6 +96,69 @@ class LogError:
     mapped: bool = True
 
 
+class FieldKind(enum.StrEnum):
+    """How a log's value of an offer field reaches the offer."""
+
+    VALUE = "value"
+    """What the channel holds of the offer (its id there, price, stock): set by any log but
+    a failure's, which changed nothing on the channel."""
+    METADATA = "metadata"
+    """What describes the SKU (name, image, brand...): true whatever the log says."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfferField:
+    """A piece of offer data a connector reports in a log's ``data``, and the offer keeps.
+
+    ``OFFER_FIELDS`` declares each once; the store's columns and mapping, the rules that
+    apply a log to its offer, the accepted spellings, the answers' summaries and the CSV
+    export follow from it. ``LogData``, ``Offer`` and the contract's ``DataIn`` and
+    ``OfferSummary`` carry each as an attribute (a test holds them to this list), and a
+    migration adds its column.
+    """
+
+    name: str
+    """The attribute of ``LogData`` and ``Offer``, and the column of ``offers``."""
+    wire: str
+    """The key in a log's ``data`` and in the answers."""
+    kind: FieldKind
+    max_length: int
+    """The longest value accepted; a longer one is invalid input."""
+    aliases: tuple[str, ...] = ()
+    """Other keys connectors send it under."""
+    sold: bool = False
+    """What changes as the offer sells (price, stock): shown as what an interaction set, and
+    written with every change of the offer; the others only when a log carries them."""
+    exported: bool = True
+    """A column of the offer list's CSV export."""
+
+
+OFFER_FIELDS: tuple[OfferField, ...] = (
+    OfferField("name", "name", FieldKind.METADATA, 1000, aliases=("skuName",)),
+    OfferField("price", "price", FieldKind.VALUE, 64, sold=True),
+    OfferField("sales_price", "salesPrice", FieldKind.VALUE, 64, ("salePrice",), sold=True),
+    OfferField("currency", "currency", FieldKind.VALUE, 16, sold=True),
+    OfferField("inventory", "inventory", FieldKind.VALUE, 64, ("stock", "quantity"), sold=True),
+    OfferField("brand", "brand", FieldKind.METADATA, 200, aliases=("brandName",)),
+    OfferField("category", "category", FieldKind.METADATA, 200, aliases=("categoryName",)),
+    OfferField("product_id", "productId", FieldKind.METADATA, 128),
+    OfferField(
+        "external_offer_id", "externalOfferId", FieldKind.VALUE, 200, ("externalId", "offerId")
+    ),
+    OfferField("image", "image", FieldKind.METADATA, 4000, aliases=("imageUrl",), exported=False),
+)
+"""Every piece of offer data, in the order the CSV export lists them."""
+
+
+def offer_fields(kind: FieldKind | None = None, *, sold: bool | None = None) -> tuple[str, ...]:
+    """The names of the offer fields of ``kind`` (all kinds: ``None``), sold or not."""
+    return tuple(
+        f.name
+        for f in OFFER_FIELDS
+        if (kind is None or f.kind == kind) and (sold is None or f.sold == sold)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LogData:
     """Offer data a log carries; every field optional."""

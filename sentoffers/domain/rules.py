@@ -18,6 +18,7 @@ from sentoffers.domain.model import (
     Context,
     DataStatus,
     ErrorOccurrence,
+    FieldKind,
     Interaction,
     Log,
     LogData,
@@ -28,6 +29,7 @@ from sentoffers.domain.model import (
     Result,
     State,
     StatusChange,
+    offer_fields,
 )
 
 UNAVAILABLE_DATA = frozenset({DataStatus.UNAVAILABLE, DataStatus.DISABLED})
@@ -230,9 +232,9 @@ def _unmapped_key(error: LogError | ErrorOccurrence) -> str | None:
 
 
 # What a log says the channel now holds: applied unless the log is a failure.
-OFFER_VALUE_FIELDS = ("external_offer_id", "price", "sales_price", "currency", "inventory")
+OFFER_VALUE_FIELDS = offer_fields(FieldKind.VALUE)
 # What describes the SKU itself: true whatever happened to the sending.
-OFFER_METADATA_FIELDS = ("name", "image", "product_id", "brand", "category")
+OFFER_METADATA_FIELDS = offer_fields(FieldKind.METADATA)
 
 
 def _apply_data(offer: Offer, data: LogData, fields: tuple[str, ...]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sentoffers.domain.model import (
+    OFFER_FIELDS,
     Context,
     DataStatus,
     ErrorOccurrence,
@@ -19,21 +20,11 @@ from sentoffers.domain.model import (
     Result,
     Source,
     State,
+    offer_fields,
 )
 
-_DATA_KEYS = {
-    "external_offer_id": "externalOfferId",
-    "inventory": "inventory",
-    "price": "price",
-    "sales_price": "salesPrice",
-    "currency": "currency",
-    "status": "status",
-    "name": "name",
-    "image": "image",
-    "product_id": "productId",
-    "brand": "brand",
-    "category": "category",
-}
+# A log's data as stored: every offer field under its wire name, and the stated status.
+_DATA_KEYS = {**{f.name: f.wire for f in OFFER_FIELDS}, "status": "status"}
 
 
 def data_to_json(data: LogData) -> dict[str, str] | None:
@@ -146,19 +137,12 @@ def interaction_from_row(row: Mapping[Any, Any]) -> Interaction:
     )
 
 
-OFFER_METADATA = ("name", "image", "product_id", "brand", "category")
 # Columns only a log's data changes, and the indexes over them with it.
-OFFER_DESCRIPTION = ("external_offer_id", *OFFER_METADATA)
+OFFER_DESCRIPTION = offer_fields(sold=False)
 # Columns every write may change.
 OFFER_STATE = (
-    "status",
-    "price",
-    "sales_price",
-    "currency",
-    "inventory",
-    "last_interaction_id",
-    "updated_at",
-    "status_since",
+    *("status", *offer_fields(sold=True)),
+    *("last_interaction_id", "updated_at", "status_since"),
 )
 OFFER_MUTABLE = (*OFFER_STATE, *OFFER_DESCRIPTION)
 
@@ -169,12 +153,7 @@ def offer_to_row(account: str, offer: Offer) -> dict[str, Any]:
         "feed_id": offer.feed_id,
         "sku_id": offer.sku_id,
         "status": offer.status.value,
-        "external_offer_id": offer.external_offer_id,
-        "price": offer.price,
-        "sales_price": offer.sales_price,
-        "currency": offer.currency,
-        "inventory": offer.inventory,
-        **{name: getattr(offer, name) for name in OFFER_METADATA},
+        **{f.name: getattr(offer, f.name) for f in OFFER_FIELDS},
         "last_interaction_id": offer.last_interaction_id,
         "created_at": offer.created_at,
         "updated_at": offer.updated_at,
@@ -187,12 +166,7 @@ def offer_from_row(row: Mapping[Any, Any]) -> Offer:
         feed_id=row["feed_id"],
         sku_id=row["sku_id"],
         status=OfferStatus(row["status"]),
-        external_offer_id=row["external_offer_id"],
-        price=row["price"],
-        sales_price=row["sales_price"],
-        currency=row["currency"],
-        inventory=row["inventory"],
-        **{name: row[name] for name in OFFER_METADATA},
+        **{f.name: row[f.name] for f in OFFER_FIELDS},
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         status_since=row["status_since"],

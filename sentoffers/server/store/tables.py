@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 
 from sentoffers.domain.ids import MAX_CHANNEL_ID_LENGTH
+from sentoffers.domain.model import OFFER_FIELDS, OfferField
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -130,6 +131,13 @@ feeds = Table(
     Column("deactivated_at", UTCDateTime),
 )
 
+
+def _offer_field_column(offer_field: OfferField) -> Column[str]:
+    """An offer field's column: as long as its longest value, text past a short line."""
+    length = offer_field.max_length
+    return Column(offer_field.name, String(length) if length <= 255 else Text)
+
+
 offers = Table(
     "offers",
     metadata,
@@ -137,16 +145,7 @@ offers = Table(
     Column("feed_id", FEED, primary_key=True),
     Column("sku_id", SKU, primary_key=True),
     Column("status", String(16), nullable=False),
-    Column("name", Text),
-    Column("image", Text),
-    Column("product_id", String(128)),
-    Column("brand", String(200)),
-    Column("category", String(200)),
-    Column("external_offer_id", String(200)),
-    Column("price", String(64)),
-    Column("sales_price", String(64)),
-    Column("currency", String(16)),
-    Column("inventory", String(64)),
+    *(_offer_field_column(f) for f in OFFER_FIELDS),
     Column("last_interaction_id", ID),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

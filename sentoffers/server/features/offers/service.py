@@ -34,7 +34,7 @@ from sentoffers.contract.offers import (
     UnmappedErrorPage,
 )
 from sentoffers.domain.errors import InvalidInput, NotFound, Problem
-from sentoffers.domain.model import OfferStatus
+from sentoffers.domain.model import OFFER_FIELDS, OfferStatus
 from sentoffers.domain.rules import DEFAULT_STUCK_AFTER, is_stuck, stuck_cutoff
 from sentoffers.domain.vocabulary import parse_origin, parse_result
 from sentoffers.server.features.error_codes.service import account_codes
@@ -386,16 +386,7 @@ def _summary(m: Any, feeds_: AccountFeeds, open_error_count: int, cutoff: dateti
         sku_id=m["sku_id"],
         channel=ChannelRef(id=m["feed_id"], name=name, logo=logo),
         status=m["status"],
-        name=m["name"],
-        image=m["image"],
-        product_id=m["product_id"],
-        brand=m["brand"],
-        category=m["category"],
-        external_offer_id=m["external_offer_id"],
-        price=m["price"],
-        sales_price=m["sales_price"],
-        currency=m["currency"],
-        inventory=m["inventory"],
+        **{f.name: m[f.name] for f in OFFER_FIELDS},
         open_error_count=open_error_count,
         created_at=iso(m["created_at"]) or "",
         updated_at=iso(m["updated_at"]) or "",
@@ -575,7 +566,7 @@ def _interaction_summary(m: Any) -> InteractionSummary:
     data = m["data"] or {}
     new_value = {
         key: data[key]
-        for key in ("price", "salesPrice", "currency", "inventory", "status")
+        for key in (*(f.wire for f in OFFER_FIELDS if f.sold), "status")
         if key in data
     }
     return InteractionSummary(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from sentoffers.contract.offers import OfferSummary
+from sentoffers.domain.model import OFFER_FIELDS
 from sentoffers.server.features.offers import service as offers
 from sentoffers.server.web.api.deps import Db
 from sentoffers.server.web.ui.filters import OfferFilters
@@ -18,21 +19,11 @@ from sentoffers.server.web.ui.session import SignedIn
 
 router = APIRouter(include_in_schema=False)
 
+# The offer's fields, with its channel, status and open errors after its name.
+_FIELDS = tuple(f.name for f in OFFER_FIELDS if f.exported and f.name != "name")
 HEADER = (
-    "sku_id",
-    "name",
-    "channel_id",
-    "channel_name",
-    "status",
-    "open_errors",
-    "price",
-    "sales_price",
-    "currency",
-    "inventory",
-    "brand",
-    "category",
-    "product_id",
-    "external_offer_id",
+    *("sku_id", "name", "channel_id", "channel_name", "status", "open_errors"),
+    *_FIELDS,
     "updated_at",
 )
 # A cell starting with one of these is a formula to a spreadsheet (tab and carriage
@@ -47,20 +38,9 @@ def neutralise(value: object) -> str:
 
 def _row(offer: OfferSummary) -> list[str]:
     values = (
-        offer.sku_id,
-        offer.name,
-        offer.feed_id,
-        offer.channel.name,
-        offer.status,
-        offer.open_error_count,
-        offer.price,
-        offer.sales_price,
-        offer.currency,
-        offer.inventory,
-        offer.brand,
-        offer.category,
-        offer.product_id,
-        offer.external_offer_id,
+        *(offer.sku_id, offer.name, offer.feed_id, offer.channel.name),
+        *(offer.status, offer.open_error_count),
+        *(getattr(offer, name) for name in _FIELDS),
         offer.updated_at,
     )
     return [neutralise(v) for v in values]
