@@ -69,7 +69,7 @@ from sentoffers.client._errors import (
     TransportError,
     ValidationError,
 )
-from sentoffers.client._interaction import AsyncInteraction, Interaction
+from sentoffers.client._interaction import AsyncOpenInteraction, OpenInteraction
 from sentoffers.client._operations import Call
 from sentoffers.client._response import ErrorItem, SentOffersResponse
 from sentoffers.client.retry import RetryPolicy
@@ -113,7 +113,7 @@ __all__ = [
     "ApiError",
     "AppTokenIssued",
     "AsyncAccountClient",
-    "AsyncInteraction",
+    "AsyncOpenInteraction",
     "AsyncSentOffersClient",
     "AuthenticationError",
     "BatchItem",
@@ -144,7 +144,6 @@ __all__ = [
     "FeedRead",
     "FeedUpdate",
     "GoneError",
-    "Interaction",
     "InteractionContextType",
     "InteractionCreate",
     "InteractionCreateDTO",
@@ -165,6 +164,7 @@ __all__ = [
     "OfferDetails",
     "OfferPage",
     "OfferSummary",
+    "OpenInteraction",
     "OperationSet",
     "Origin",
     "OriginType",

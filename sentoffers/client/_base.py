@@ -1,5 +1,5 @@
 """What the async and sync clients share, none of it I/O: configuration, the request of a
-call, reading an answer, and the retry decisions of one exchange."""
+call, reading an answer, and the retry decisions of one call."""
 
 from __future__ import annotations
 
@@ -87,9 +87,9 @@ class BaseClient:
         self._clock = clock
         self._jitter = jitter
 
-    def exchange(self, call: Call[T]) -> Exchange[T]:
+    def attempts(self, call: Call[T]) -> Attempts[T]:
         """The attempts of one call, to be driven by a client's I/O loop."""
-        return Exchange(self, call)
+        return Attempts(self, call)
 
     def request(
         self, call: Call[Any], idempotency_key: str | None, request_id: str
@@ -121,7 +121,7 @@ class BaseClient:
         return None
 
 
-class Exchange(Generic[T]):
+class Attempts(Generic[T]):
     """One call's attempts: the request to send, and after each outcome, whether to wait
     and send it again (the same request, with the same Idempotency-Key)."""
 

@@ -16,7 +16,7 @@ import httpx
 from sentoffers.client._api import OperationSet
 from sentoffers.client._base import BaseClient, ClientOptions
 from sentoffers.client._credentials import CredentialsLike
-from sentoffers.client._interaction import AsyncInteraction, Interaction
+from sentoffers.client._interaction import AsyncOpenInteraction, OpenInteraction
 from sentoffers.client._operations import Call, Operation, Unscoped
 from sentoffers.client._response import SentOffersResponse
 
@@ -49,16 +49,16 @@ class AsyncSentOffersClient(BaseClient, OperationSet):
 
     async def send(self, call: Call[T]) -> SentOffersResponse[T]:
         """Send a call, retrying as the policy allows; never raises for an outcome."""
-        exchange = self.exchange(call)
+        attempts = self.attempts(call)
         while True:
             try:
-                response = await self._http.send(exchange.next_request())
+                response = await self._http.send(attempts.next_request())
             except httpx.TransportError as error:
-                delay = exchange.lost(error)
+                delay = attempts.lost(error)
             else:
-                delay = exchange.answered(response)
+                delay = attempts.answered(response)
             if delay is None:
-                return exchange.result
+                return attempts.result
             await self._sleep(delay)
 
     def _bind(self, operation: Operation[..., Any] | Unscoped[..., Any]) -> Any:
@@ -79,10 +79,10 @@ class AsyncSentOffersClient(BaseClient, OperationSet):
         context: str = "ongoing",
         agent: str = "",
         credentials: CredentialsLike = None,
-    ) -> AsyncInteraction:
+    ) -> AsyncOpenInteraction:
         """An interaction for ``async with``: opened on entry, closed on exit (see
-        ``AsyncInteraction``)."""
-        return AsyncInteraction(
+        ``AsyncOpenInteraction``)."""
+        return AsyncOpenInteraction(
             self, account, feed_id, sku_id, origin=origin, source=source, context=context,
             agent=agent, credentials=credentials,
         )  # fmt: skip
@@ -121,16 +121,16 @@ class SentOffersClient(BaseClient, OperationSet):
 
     def send(self, call: Call[T]) -> SentOffersResponse[T]:
         """Send a call, retrying as the policy allows; never raises for an outcome."""
-        exchange = self.exchange(call)
+        attempts = self.attempts(call)
         while True:
             try:
-                response = self._http.send(exchange.next_request())
+                response = self._http.send(attempts.next_request())
             except httpx.TransportError as error:
-                delay = exchange.lost(error)
+                delay = attempts.lost(error)
             else:
-                delay = exchange.answered(response)
+                delay = attempts.answered(response)
             if delay is None:
-                return exchange.result
+                return attempts.result
             self._sleep(delay)
 
     def _bind(self, operation: Operation[..., Any] | Unscoped[..., Any]) -> Any:
@@ -151,9 +151,9 @@ class SentOffersClient(BaseClient, OperationSet):
         context: str = "ongoing",
         agent: str = "",
         credentials: CredentialsLike = None,
-    ) -> Interaction:
-        """An interaction for ``with``: opened on entry, closed on exit (see ``Interaction``)."""
-        return Interaction(
+    ) -> OpenInteraction:
+        """An interaction for ``with``: opened on entry, closed on exit (``OpenInteraction``)."""
+        return OpenInteraction(
             self, account, feed_id, sku_id, origin=origin, source=source, context=context,
             agent=agent, credentials=credentials,
         )  # fmt: skip
@@ -181,7 +181,7 @@ class AsyncAccountClient(OperationSet):
     def _bind(self, operation: Operation[..., Any] | Unscoped[..., Any]) -> Any:
         return _bound_async(self.client, operation, self.account)
 
-    def interaction(self, feed_id: str, sku_id: str, **options: Any) -> AsyncInteraction:
+    def interaction(self, feed_id: str, sku_id: str, **options: Any) -> AsyncOpenInteraction:
         """``client.interaction`` on the bound account."""
         return self.client.interaction(self.account, feed_id, sku_id, **options)
 
@@ -196,7 +196,7 @@ class AccountClient(OperationSet):
     def _bind(self, operation: Operation[..., Any] | Unscoped[..., Any]) -> Any:
         return _bound_sync(self.client, operation, self.account)
 
-    def interaction(self, feed_id: str, sku_id: str, **options: Any) -> Interaction:
+    def interaction(self, feed_id: str, sku_id: str, **options: Any) -> OpenInteraction:
         """``client.interaction`` on the bound account."""
         return self.client.interaction(self.account, feed_id, sku_id, **options)
 

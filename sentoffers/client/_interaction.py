@@ -39,7 +39,7 @@ from sentoffers.domain.model import LogType
 if TYPE_CHECKING:
     from sentoffers.client._client import AsyncSentOffersClient, SentOffersClient
 
-__all__ = ["AsyncInteraction", "Interaction"]
+__all__ = ["AsyncOpenInteraction", "OpenInteraction"]
 
 log = logging.getLogger("sentoffers.client")
 
@@ -114,7 +114,7 @@ class _InteractionBase:
         return self.account, self.feed_id, self.sku_id, self.id
 
 
-class AsyncInteraction(_InteractionBase):
+class AsyncOpenInteraction(_InteractionBase):
     """An interaction of ``AsyncSentOffersClient``; see the module's documentation."""
 
     def __init__(
@@ -189,7 +189,7 @@ class AsyncInteraction(_InteractionBase):
         self.closed = True
 
 
-class Interaction(_InteractionBase):
+class OpenInteraction(_InteractionBase):
     """An interaction of ``SentOffersClient``; see the module's documentation."""
 
     def __init__(

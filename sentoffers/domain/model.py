@@ -112,13 +112,13 @@ class OfferField:
 
     ``OFFER_FIELDS`` declares each once; the store's columns and mapping, the rules that
     apply a log to its offer, the accepted spellings, the answers' summaries and the CSV
-    export follow from it. ``LogData``, ``Offer`` and the contract's ``DataIn`` and
+    export follow from it. ``OfferData``, ``Offer`` and the contract's ``DataIn`` and
     ``OfferSummary`` carry each as an attribute (a test holds them to this list), and a
     migration adds its column.
     """
 
     name: str
-    """The attribute of ``LogData`` and ``Offer``, and the column of ``offers``."""
+    """The attribute of ``OfferData`` and ``Offer``, and the column of ``offers``."""
     wire: str
     """The key in a log's ``data`` and in the answers."""
     kind: FieldKind
@@ -160,7 +160,7 @@ def offer_fields(kind: FieldKind | None = None, *, sold: bool | None = None) -> 
 
 
 @dataclass(frozen=True, slots=True)
-class LogData:
+class OfferData:
     """Offer data a log carries; every field optional."""
 
     external_offer_id: str | None = None
@@ -186,7 +186,7 @@ class Log:
     agent: str = ""
     evidence_request: str | None = None
     evidence_response: str | None = None
-    data: LogData = field(default_factory=LogData)
+    data: OfferData = field(default_factory=OfferData)
     errors: tuple[LogError, ...] = ()
 
 
@@ -209,7 +209,7 @@ class Interaction:
     result: Result = Result.PROCESSING
     has_failure: bool = False
     has_success: bool = False
-    data: LogData = field(default_factory=LogData)
+    data: OfferData = field(default_factory=OfferData)
     last_log_id: str | None = None
     log_count: int = 0
     last_activity_at: datetime | None = None

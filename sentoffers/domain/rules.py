@@ -21,10 +21,10 @@ from sentoffers.domain.model import (
     FieldKind,
     Interaction,
     Log,
-    LogData,
     LogError,
     LogType,
     Offer,
+    OfferData,
     OfferStatus,
     Result,
     State,
@@ -62,11 +62,13 @@ def result_of_logs(has_failure: bool, has_success: bool) -> Result:
     return Result.NOTIFICATION
 
 
-def merge_log_data(current: LogData, new: LogData) -> LogData:
+def merge_log_data(current: OfferData, new: OfferData) -> OfferData:
     """The latest value of each data field wins; fields a log leaves out are kept."""
     return replace(
         current,
-        **{name: value for name in LogData.__slots__ if (value := getattr(new, name)) is not None},
+        **{
+            name: value for name in OfferData.__slots__ if (value := getattr(new, name)) is not None
+        },
     )
 
 
@@ -237,7 +239,7 @@ OFFER_VALUE_FIELDS = offer_fields(FieldKind.VALUE)
 OFFER_METADATA_FIELDS = offer_fields(FieldKind.METADATA)
 
 
-def _apply_data(offer: Offer, data: LogData, fields: tuple[str, ...]) -> None:
+def _apply_data(offer: Offer, data: OfferData, fields: tuple[str, ...]) -> None:
     """The offer keeps the last value a connector reported for each field."""
     for name in fields:
         value = getattr(data, name)

@@ -26,7 +26,7 @@ from sentoffers.sandbox.generate import generate_catalog
 from sentoffers.sandbox.marketplace import (
     ListedProduct,
     MarketplaceConfig,
-    MarketplaceError,
+    MarketplaceRefusal,
     MarketplaceState,
     SampleMarketplace,
     build_marketplace,
@@ -36,7 +36,7 @@ from sentoffers.sandbox.notifications import (
     NOTIFICATION_FIELDS,
     Broadcaster,
     Delivery,
-    Notification,
+    SkuChange,
 )
 from sentoffers.sandbox.platform import PlatformKey, VtexPlatform, build_platform
 from sentoffers.sandbox.rules import MarketplaceRules, RuleError, valid_gtin
@@ -61,10 +61,9 @@ __all__ = [
     "Image",
     "ListedProduct",
     "MarketplaceConfig",
-    "MarketplaceError",
+    "MarketplaceRefusal",
     "MarketplaceRules",
     "MarketplaceState",
-    "Notification",
     "PlatformKey",
     "Price",
     "Product",
@@ -75,6 +74,7 @@ __all__ = [
     "SandboxConfig",
     "ServerThread",
     "Sku",
+    "SkuChange",
     "UnknownItem",
     "VtexPlatform",
     "build_marketplace",

@@ -63,7 +63,7 @@ START_TIMEOUT_S = 60.0
 DATA_ROOT = Path("data")
 # What a demo writes in its data directory, and the lock keeping it to one demo at a time.
 SERVICE_DB = "sentoffers.db"
-CONNECTOR_DB = "connector.db"  # its queue is beside it: connector-queue.db
+CONNECTOR_DB = "connector.db"  # its state and its work ledger, which holds the queues
 SERVICE_LOG = "service.log"
 LOCK = "demo.lock"
 IMAGE_ORIGINS_VARIABLE = "SENTOFFERS_UI_IMAGE_ORIGINS"
@@ -193,7 +193,7 @@ class Service:
         self._log.close()
 
 
-class Settled:
+class SettledSkus:
     """The SKUs that reached a final state, counted once each (told from the workers)."""
 
     def __init__(self) -> None:
@@ -219,7 +219,7 @@ def _keys(settings: Settings) -> tuple[NewKey, NewKey]:
     return connector, viewer
 
 
-def _follow(total: int, settled: Settled, deadline: float, console: Console) -> None:
+def _follow(total: int, settled: SettledSkus, deadline: float, console: Console) -> None:
     columns = (
         TextColumn("[bold]SKUs"),
         BarColumn(),
@@ -278,7 +278,7 @@ def _run(options: DemoOptions, data: Path, echo: Callable[[str], None]) -> int:
         stack.callback(service.stop)
         service.wait_healthy()
         echo(f"service     {service.url}  (store {settings.database_url})")
-        settled = Settled()
+        settled = SettledSkus()
         market = MarketplaceConfig()
         if options.rate_limit is not None:
             market.rate_limit_per_second = options.rate_limit or None

@@ -68,7 +68,7 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
-class Notification:
+class SkuChange:
     """One SKU's change, as one affiliate of one account is told of it."""
 
     sku_id: int
@@ -107,7 +107,7 @@ class Notification:
 class Delivery:
     """How sending one notification went: the last status (``None``: no answer) and error."""
 
-    notification: Notification
+    notification: SkuChange
     attempts: int
     status: int | None
     error: str | None = None
@@ -198,12 +198,12 @@ class Broadcaster:
 
     def notification(
         self, account: str, change: CatalogChange, *, initial: bool = False
-    ) -> Notification | None:
+    ) -> SkuChange | None:
         """The affiliate's notification of a change; ``None`` when it does not concern it."""
         removed = self.sales_channel in change.removed_from
         if not initial and not removed and self.sales_channel not in change.sales_channels:
             return None
-        return Notification(
+        return SkuChange(
             sku_id=change.sku_id,
             product_id=change.product_id,
             account=account,
@@ -226,7 +226,7 @@ class Broadcaster:
         with self._lock:
             self._counts[name] += by
 
-    def send(self, notification: Notification) -> Delivery:
+    def send(self, notification: SkuChange) -> Delivery:
         """POST one notification, retrying what is worth retrying up to ``max_attempts``."""
         body = json.dumps(notification.payload(self.casing), separators=(",", ":")).encode()
         status: int | None = None
@@ -270,7 +270,7 @@ class Broadcaster:
                 times[2] += 1
 
     def send_all(
-        self, notifications: Sequence[Notification], *, concurrency: int | None = None
+        self, notifications: Sequence[SkuChange], *, concurrency: int | None = None
     ) -> list[Delivery]:
         """Send many, ``concurrency`` (default: the broadcaster's) at a time; the deliveries
         come back in the same order."""
@@ -278,11 +278,11 @@ class Broadcaster:
         return self._send_counted(notifications, concurrency)
 
     def _send_counted(
-        self, notifications: Sequence[Notification], concurrency: int | None
+        self, notifications: Sequence[SkuChange], concurrency: int | None
     ) -> list[Delivery]:
         """Send notifications already counted as pending."""
 
-        def one(notification: Notification) -> Delivery:
+        def one(notification: SkuChange) -> Delivery:
             try:
                 return self.send(notification)
             finally:
@@ -302,7 +302,7 @@ class Broadcaster:
         notifications = [notification for notification in found if notification]
         return self.send_all(notifications, concurrency=1)
 
-    def initial_notifications(self, catalog: SandboxCatalog) -> list[Notification]:
+    def initial_notifications(self, catalog: SandboxCatalog) -> list[SkuChange]:
         """One notification per SKU of the catalog, every flag set, whatever its policies."""
         found = [
             self.notification(catalog.account, change, initial=True)

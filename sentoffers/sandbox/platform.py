@@ -56,7 +56,7 @@ class PlatformKey:
     accounts: frozenset[str] | None = None
 
 
-class VtexError(Exception):
+class PlatformError(Exception):
     """An error answer of the platform: ``status`` and ``{"Message": message}``."""
 
     def __init__(self, status: int, message: str):
@@ -221,13 +221,13 @@ class VtexPlatform:
         app_key = request.headers.get("X-VTEX-API-AppKey")
         app_token = request.headers.get("X-VTEX-API-AppToken")
         if not app_key or not app_token:
-            raise VtexError(401, "X-VTEX-API-AppKey and X-VTEX-API-AppToken are required")
+            raise PlatformError(401, "X-VTEX-API-AppKey and X-VTEX-API-AppToken are required")
         key = self.keys.get(app_key)
         if key is None or not hmac.compare_digest(key.app_token, app_token):
-            raise VtexError(401, "The app key or token is not valid")
+            raise PlatformError(401, "The app key or token is not valid")
         account = request.scope[ACCOUNT_SCOPE_KEY]
         if key.accounts is not None and account not in key.accounts:
-            raise VtexError(403, f"This app key has no access to the account {account}")
+            raise PlatformError(403, f"This app key has no access to the account {account}")
         return self.catalogs[account]
 
     def _build(self) -> FastAPI:
@@ -248,8 +248,8 @@ class VtexPlatform:
             stem = name.rsplit(".", 1)[0]
             return Response(_svg(file_id, stem), media_type="image/svg+xml")
 
-        @app.exception_handler(VtexError)
-        async def vtex_error(_request: Request, error: VtexError) -> JSONResponse:
+        @app.exception_handler(PlatformError)
+        async def vtex_error(_request: Request, error: PlatformError) -> JSONResponse:
             return JSONResponse({"Message": error.message}, status_code=error.status)
 
         @app.exception_handler(RequestValidationError)
@@ -279,7 +279,7 @@ class VtexPlatform:
             """Get SKU and context. ``sc`` is accepted; ``SalesChannels`` says where it sells."""
             found = catalog.sku_and_product(sku_id)
             if found is None:
-                raise VtexError(404, f"SKU {sku_id} not found")
+                raise PlatformError(404, f"SKU {sku_id} not found")
             sku, product = found
             return json_response(vtex_json.sku_context(sku, product, _image_base(request)))
 
@@ -307,7 +307,7 @@ class VtexPlatform:
             """Get product by ID: ``IsActive`` tells whether it is active."""
             product = catalog.product(int(product_id)) if product_id.isdigit() else None
             if product is None:
-                raise VtexError(404, f"Product {product_id} not found")
+                raise PlatformError(404, f"Product {product_id} not found")
             return json_response(vtex_json.product_json(product))
 
         @router.get("/api/catalog_system/pvt/products/productget/{productId}", tags=["Product"])
@@ -318,7 +318,7 @@ class VtexPlatform:
             """Get product and its general context, with ``ListStoreId`` (its trade policies)."""
             product = catalog.product(product_id)
             if product is None:
-                raise VtexError(404, f"Product {product_id} not found")
+                raise PlatformError(404, f"Product {product_id} not found")
             skus = catalog.skus_of(product_id)
             return json_response(vtex_json.productget_json(product, skus))
 

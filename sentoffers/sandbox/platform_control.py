@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sentoffers.sandbox.catalog import CatalogChange, SandboxCatalog, UnknownItem
 from sentoffers.sandbox.platform import (
     AuthorizedCatalog,
-    VtexError,
+    PlatformError,
     VtexPlatform,
     json_response,
 )
@@ -86,7 +86,7 @@ def control_routes(platform: VtexPlatform) -> APIRouter:
         try:
             changes: list[CatalogChange] = run(*args, **kwargs)
         except UnknownItem as error:
-            raise VtexError(404, str(error.args[0])) from None
+            raise PlatformError(404, str(error.args[0])) from None
         return {"account": catalog.account, "changes": len(changes)}
 
     @router.get("/skus")
@@ -98,7 +98,7 @@ def control_routes(platform: VtexPlatform) -> APIRouter:
         try:
             return sku_summary(catalog, sku_id)
         except UnknownItem as error:
-            raise VtexError(404, str(error.args[0])) from None
+            raise PlatformError(404, str(error.args[0])) from None
 
     @router.post("/skus/{sku_id}/price")
     def set_price(catalog: AuthorizedCatalog, sku_id: int, body: PriceIn) -> dict[str, Any]:
@@ -150,7 +150,7 @@ def control_routes(platform: VtexPlatform) -> APIRouter:
     ) -> Response:
         broadcaster = platform.broadcasters.get(catalog.account)
         if broadcaster is None:
-            raise VtexError(409, f"no affiliate endpoint is set for {catalog.account}")
+            raise PlatformError(409, f"no affiliate endpoint is set for {catalog.account}")
         if not wait:
             count = broadcaster.start_initial_load(catalog, concurrency=concurrency)
             started = {"account": catalog.account, "notified": count, "started": True}

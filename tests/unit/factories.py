@@ -12,10 +12,10 @@ from sentoffers.domain.model import (
     ErrorOccurrence,
     Interaction,
     Log,
-    LogData,
     LogError,
     LogType,
     Offer,
+    OfferData,
     OfferStatus,
     Origin,
     Source,
@@ -89,7 +89,7 @@ def make_log(
     id: str = "L1",
     interaction: Interaction | None = None,
     date: datetime = T0,
-    data: LogData | None = None,
+    data: OfferData | None = None,
     errors: tuple[LogError, ...] = (),
     description: str = "",
 ) -> Log:
@@ -100,7 +100,7 @@ def make_log(
         type=type,
         description=description,
         agent="test-connector",
-        data=data if data is not None else LogData(),
+        data=data if data is not None else OfferData(),
         errors=errors,
     )
 
@@ -108,13 +108,13 @@ def make_log(
 def success_log(
     *, id: str = "L-success", status: DataStatus | None = None, date: datetime = T0
 ) -> Log:
-    return make_log(LogType.SUCCESS, id=id, date=date, data=LogData(status=status))
+    return make_log(LogType.SUCCESS, id=id, date=date, data=OfferData(status=status))
 
 
 def notification_log(
     *, id: str = "L-info", status: DataStatus | None = None, date: datetime = T0
 ) -> Log:
-    return make_log(LogType.INFORMATION, id=id, date=date, data=LogData(status=status))
+    return make_log(LogType.INFORMATION, id=id, date=date, data=OfferData(status=status))
 
 
 def failure_log(*errors: LogError, id: str = "L-failure", date: datetime = T0) -> Log:

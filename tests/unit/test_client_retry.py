@@ -1,4 +1,4 @@
-"""The SDK's retry policy: the pure functions of ``_retry`` and one call's ``Exchange``,
+"""The SDK's retry policy: the pure functions of ``retry`` and one call's ``Attempts``,
 driven with hand-built answers, a clock the test moves and a fixed jitter (no I/O, no sleep).
 """
 
@@ -19,7 +19,7 @@ from sentoffers.client import (
     TransportError,
 )
 from sentoffers.client._api import create_interaction, get_offer, update_feed
-from sentoffers.client._base import BaseClient, Exchange
+from sentoffers.client._base import Attempts, BaseClient
 from sentoffers.client._operations import Call
 from sentoffers.client.retry import backoff, next_delay, parse_retry_after, should_retry
 
@@ -255,31 +255,31 @@ def test_no_retry_starts_when_its_wait_would_pass_the_total_timeout() -> None:
     assert delay(policy, retry_after=4.0, elapsed=6.5) is None
 
 
-# Exchange --------------------------------------------------------------------------------
+# Attempts --------------------------------------------------------------------------------
 
 
 def test_a_post_carries_a_generated_idempotency_key_and_a_request_id() -> None:
-    exchange = Exchange(client(), opening())
-    assert exchange.key is not None
-    assert exchange.request.headers["Idempotency-Key"] == exchange.key
-    assert exchange.request.headers["X-Request-Id"]
-    assert exchange.request.url.params["an"] == "acme"
+    attempts = Attempts(client(), opening())
+    assert attempts.key is not None
+    assert attempts.request.headers["Idempotency-Key"] == attempts.key
+    assert attempts.request.headers["X-Request-Id"]
+    assert attempts.request.url.params["an"] == "acme"
 
 
 def test_two_calls_get_two_different_idempotency_keys() -> None:
     sdk = client()
-    assert Exchange(sdk, opening()).key != Exchange(sdk, opening()).key
+    assert Attempts(sdk, opening()).key != Attempts(sdk, opening()).key
 
 
 def test_a_key_given_by_the_caller_is_sent_even_when_keys_are_turned_off() -> None:
-    exchange = Exchange(client(idempotency_keys=False), opening(key="caller-key-1"))
-    assert exchange.request.headers["Idempotency-Key"] == "caller-key-1"
+    attempts = Attempts(client(idempotency_keys=False), opening(key="caller-key-1"))
+    assert attempts.request.headers["Idempotency-Key"] == "caller-key-1"
 
 
 def test_neither_a_get_nor_a_put_carries_an_idempotency_key() -> None:
     sdk = client()
-    read = Exchange(sdk, get_offer("acme", "vtex.chaos", "1"))
-    write = Exchange(
+    read = Attempts(sdk, get_offer("acme", "vtex.chaos", "1"))
+    write = Attempts(
         sdk, update_feed("acme", "vtex.chaos", {"affiliateId": "A", "salesChannel": "1"})
     )
     assert read.key is None
@@ -289,25 +289,25 @@ def test_neither_a_get_nor_a_put_carries_an_idempotency_key() -> None:
 
 
 def test_without_idempotency_keys_a_post_has_none() -> None:
-    exchange = Exchange(client(idempotency_keys=False), opening())
-    assert exchange.key is None
-    assert "Idempotency-Key" not in exchange.request.headers
+    attempts = Attempts(client(idempotency_keys=False), opening())
+    assert attempts.key is None
+    assert "Idempotency-Key" not in attempts.request.headers
 
 
 def test_every_attempt_resends_the_same_request_with_the_same_key() -> None:
-    exchange = Exchange(client(), opening())
-    first = exchange.request
-    assert exchange.answered(answer(503, errors("unavailable"))) is not None
-    assert exchange.request is first
-    assert exchange.request.headers["Idempotency-Key"] == exchange.key
+    attempts = Attempts(client(), opening())
+    first = attempts.request
+    assert attempts.answered(answer(503, errors("unavailable"))) is not None
+    assert attempts.request is first
+    assert attempts.request.headers["Idempotency-Key"] == attempts.key
 
 
 def test_5xx_twice_then_a_201_waits_the_backoff_and_ends_ok_after_three_attempts() -> None:
-    exchange = Exchange(client(jitter=0.5), opening())
-    assert exchange.answered(answer(503, errors("unavailable"))) == 0.125
-    assert exchange.answered(answer(502, errors("bad_gateway"))) == 0.25
-    assert exchange.answered(answer(201, CREATED)) is None
-    result = exchange.result
+    attempts = Attempts(client(jitter=0.5), opening())
+    assert attempts.answered(answer(503, errors("unavailable"))) == 0.125
+    assert attempts.answered(answer(502, errors("bad_gateway"))) == 0.25
+    assert attempts.answered(answer(201, CREATED)) is None
+    result = attempts.result
     assert result.ok
     assert result.attempts == 3
     assert result.data is not None
@@ -315,82 +315,82 @@ def test_5xx_twice_then_a_201_waits_the_backoff_and_ends_ok_after_three_attempts
 
 
 def test_a_429_with_retry_after_waits_the_time_asked_not_the_backoff() -> None:
-    exchange = Exchange(client(jitter=0.01), opening())
-    assert exchange.answered(answer(429, errors("rate_limited"), retry_after="2")) == 2.0
-    assert exchange.result.retry_after == 2.0
+    attempts = Attempts(client(jitter=0.01), opening())
+    assert attempts.answered(answer(429, errors("rate_limited"), retry_after="2")) == 2.0
+    assert attempts.result.retry_after == 2.0
 
 
 def test_a_429_is_retried_for_a_post_without_a_key() -> None:
-    exchange = Exchange(client(idempotency_keys=False), opening())
-    assert exchange.answered(answer(429, errors("rate_limited"), retry_after="1")) == 1.0
+    attempts = Attempts(client(idempotency_keys=False), opening())
+    assert attempts.answered(answer(429, errors("rate_limited"), retry_after="1")) == 1.0
 
 
 def test_a_5xx_of_a_post_without_a_key_is_returned_at_once() -> None:
-    exchange = Exchange(client(idempotency_keys=False), opening())
-    assert exchange.answered(answer(503, errors("unavailable"))) is None
-    assert exchange.result.status_code == 503
-    assert exchange.result.attempts == 1
+    attempts = Attempts(client(idempotency_keys=False), opening())
+    assert attempts.answered(answer(503, errors("unavailable"))) is None
+    assert attempts.result.status_code == 503
+    assert attempts.result.attempts == 1
     with pytest.raises(ServerError):
-        exchange.result.raise_for_errors()
+        attempts.result.raise_for_errors()
 
 
 def test_the_last_answer_is_kept_when_max_attempts_is_reached() -> None:
-    exchange = Exchange(client(), opening())
-    delays = [exchange.answered(answer(503, errors("unavailable"))) for _ in range(4)]
+    attempts = Attempts(client(), opening())
+    delays = [attempts.answered(answer(503, errors("unavailable"))) for _ in range(4)]
     assert delays[:3] == [0.125, 0.25, 0.5]
     assert delays[3] is None
-    assert exchange.result.status_code == 503
-    assert exchange.result.attempts == 4
-    assert [error.code for error in exchange.result.errors] == ["unavailable"]
+    assert attempts.result.status_code == 503
+    assert attempts.result.attempts == 4
+    assert [error.code for error in attempts.result.errors] == ["unavailable"]
 
 
 def test_retries_stop_when_the_clock_says_the_total_timeout_would_pass() -> None:
     clock = Clock()
-    exchange = Exchange(client(retry=RetryPolicy(total_timeout=3.0), clock=clock), opening())
+    attempts = Attempts(client(retry=RetryPolicy(total_timeout=3.0), clock=clock), opening())
     clock.now += 2.0
-    assert exchange.answered(answer(429, errors("rate_limited"), retry_after="1")) == 1.0
+    assert attempts.answered(answer(429, errors("rate_limited"), retry_after="1")) == 1.0
     clock.now += 1.5
-    assert exchange.answered(answer(429, errors("rate_limited"), retry_after="1")) is None
-    assert exchange.result.attempts == 2
+    assert attempts.answered(answer(429, errors("rate_limited"), retry_after="1")) is None
+    assert attempts.result.attempts == 2
     with pytest.raises(RateLimitedError) as raised:
-        exchange.result.raise_for_errors()
+        attempts.result.raise_for_errors()
     assert raised.value.retry_after == 1.0
 
 
 def test_a_retry_after_over_max_retry_after_returns_the_429_without_waiting() -> None:
-    exchange = Exchange(client(retry=RetryPolicy(max_retry_after=5.0)), opening())
-    assert exchange.answered(answer(429, errors("rate_limited"), retry_after="30")) is None
-    assert exchange.result.retry_after == 30.0
-    assert exchange.result.attempts == 1
+    attempts = Attempts(client(retry=RetryPolicy(max_retry_after=5.0)), opening())
+    assert attempts.answered(answer(429, errors("rate_limited"), retry_after="30")) is None
+    assert attempts.result.retry_after == 30.0
+    assert attempts.result.attempts == 1
 
 
 def test_a_lost_answer_of_a_keyed_post_is_retried_and_the_replay_ends_the_call() -> None:
-    exchange = Exchange(client(jitter=1.0), opening())
-    assert exchange.lost(httpx.ReadTimeout("timed out")) == 0.25
-    lost = exchange.result
+    attempts = Attempts(client(jitter=1.0), opening())
+    assert attempts.lost(httpx.ReadTimeout("timed out")) == 0.25
+    lost = attempts.result
     assert (lost.status_code, lost.attempts) == (0, 1)
     assert [(e.code, e.message) for e in lost.errors] == [
         ("transport_error", "ReadTimeout: timed out")
     ]
-    assert exchange.answered(answer(201, CREATED, idempotent_replayed="true")) is None
-    assert exchange.result.ok
-    assert exchange.result.replayed
-    assert exchange.result.attempts == 2
+    assert attempts.answered(answer(201, CREATED, idempotent_replayed="true")) is None
+    assert attempts.result.ok
+    assert attempts.result.replayed
+    assert attempts.result.attempts == 2
 
 
 def test_a_lost_answer_without_a_message_names_the_error_type() -> None:
-    exchange = Exchange(client(), opening())
-    exchange.lost(httpx.RemoteProtocolError(""))
-    assert exchange.result.errors[0].message == "RemoteProtocolError"
+    attempts = Attempts(client(), opening())
+    attempts.lost(httpx.RemoteProtocolError(""))
+    assert attempts.result.errors[0].message == "RemoteProtocolError"
 
 
 def test_a_lost_answer_of_a_post_without_a_key_ends_the_call_with_a_transport_error() -> None:
-    exchange = Exchange(client(idempotency_keys=False), opening())
-    assert exchange.lost(httpx.RemoteProtocolError("Server disconnected")) is None
-    assert exchange.result.status_code == 0
-    assert not exchange.result.ok
+    attempts = Attempts(client(idempotency_keys=False), opening())
+    assert attempts.lost(httpx.RemoteProtocolError("Server disconnected")) is None
+    assert attempts.result.status_code == 0
+    assert not attempts.result.ok
     with pytest.raises(TransportError, match="Server disconnected"):
-        exchange.result.raise_for_errors()
+        attempts.result.raise_for_errors()
 
 
 @pytest.mark.parametrize(
@@ -400,15 +400,15 @@ def test_a_lost_answer_of_a_post_without_a_key_ends_the_call_with_a_transport_er
 def test_a_post_that_never_reached_the_service_is_retried_even_without_a_key(
     error: httpx.TransportError,
 ) -> None:
-    exchange = Exchange(client(idempotency_keys=False), opening())
-    assert exchange.lost(error) is not None
+    attempts = Attempts(client(idempotency_keys=False), opening())
+    assert attempts.lost(error) is not None
 
 
 def test_a_lost_answer_keeps_the_request_id_and_the_idempotency_key_for_the_caller() -> None:
-    exchange = Exchange(client(), opening(key="key-1"))
-    exchange.lost(httpx.ReadTimeout("late"))
-    result = exchange.result
-    assert result.request_id == exchange.request.headers["X-Request-Id"]
+    attempts = Attempts(client(), opening(key="key-1"))
+    attempts.lost(httpx.ReadTimeout("late"))
+    result = attempts.result
+    assert result.request_id == attempts.request.headers["X-Request-Id"]
     assert result.idempotency_key == "key-1"
     with pytest.raises(TransportError) as raised:
         result.raise_for_errors()
@@ -417,59 +417,59 @@ def test_a_lost_answer_keeps_the_request_id_and_the_idempotency_key_for_the_call
 
 def test_each_attempt_times_out_no_later_than_the_total_timeout() -> None:
     clock = Clock()
-    exchange = Exchange(client(clock=clock, retry=RetryPolicy(total_timeout=6.0)), opening())
-    assert exchange.next_request().extensions["timeout"]["read"] == 5.0
+    attempts = Attempts(client(clock=clock, retry=RetryPolicy(total_timeout=6.0)), opening())
+    assert attempts.next_request().extensions["timeout"]["read"] == 5.0
     clock.now += 4.0
-    assert exchange.next_request().extensions["timeout"]["read"] == pytest.approx(2.0)
+    assert attempts.next_request().extensions["timeout"]["read"] == pytest.approx(2.0)
 
 
 def test_a_lost_answer_of_a_get_is_retried_without_a_key() -> None:
-    exchange = Exchange(client(idempotency_keys=False), get_offer("acme", "vtex.chaos", "1"))
-    assert exchange.lost(httpx.ConnectError("refused")) is not None
+    attempts = Attempts(client(idempotency_keys=False), get_offer("acme", "vtex.chaos", "1"))
+    assert attempts.lost(httpx.ConnectError("refused")) is not None
 
 
 def test_a_409_in_use_waits_its_retry_after_then_takes_the_replay() -> None:
-    exchange = Exchange(client(), opening())
+    attempts = Attempts(client(), opening())
     in_use = answer(409, errors("idempotency_key_in_use"), retry_after="1")
-    assert exchange.answered(in_use) == 1.0
-    assert exchange.answered(answer(201, CREATED, idempotent_replayed="true")) is None
-    assert exchange.result.ok
-    assert exchange.result.replayed
+    assert attempts.answered(in_use) == 1.0
+    assert attempts.answered(answer(201, CREATED, idempotent_replayed="true")) is None
+    assert attempts.result.ok
+    assert attempts.result.replayed
 
 
 def test_a_409_reused_is_final_and_raises_a_conflict() -> None:
-    exchange = Exchange(client(), opening(key="k-1"))
-    assert exchange.answered(answer(409, errors("idempotency_key_reused"))) is None
+    attempts = Attempts(client(), opening(key="k-1"))
+    assert attempts.answered(answer(409, errors("idempotency_key_reused"))) is None
     with pytest.raises(ConflictError) as raised:
-        exchange.result.raise_for_errors()
+        attempts.result.raise_for_errors()
     assert raised.value.codes == ["idempotency_key_reused"]
 
 
 def test_an_answer_without_the_replay_header_is_not_replayed() -> None:
-    exchange = Exchange(client(), opening())
-    exchange.answered(answer(201, CREATED))
-    assert not exchange.result.replayed
+    attempts = Attempts(client(), opening())
+    attempts.answered(answer(201, CREATED))
+    assert not attempts.result.replayed
 
 
 def test_an_unreadable_2xx_is_not_ok_and_not_retried() -> None:
-    exchange = Exchange(client(), opening())
-    assert exchange.answered(httpx.Response(201, content=b"<html>proxy page</html>")) is None
-    assert exchange.result.status_code == 201
-    assert not exchange.result.ok
-    assert [error.code for error in exchange.result.errors] == ["invalid_answer"]
+    attempts = Attempts(client(), opening())
+    assert attempts.answered(httpx.Response(201, content=b"<html>proxy page</html>")) is None
+    assert attempts.result.status_code == 201
+    assert not attempts.result.ok
+    assert [error.code for error in attempts.result.errors] == ["invalid_answer"]
 
 
 def test_an_error_answer_keeps_its_request_id_and_body() -> None:
-    exchange = Exchange(client(idempotency_keys=False), opening())
-    exchange.answered(answer(503, errors("unavailable"), x_request_id="rid-7"))
+    attempts = Attempts(client(idempotency_keys=False), opening())
+    attempts.answered(answer(503, errors("unavailable"), x_request_id="rid-7"))
     with pytest.raises(ServerError) as raised:
-        exchange.result.raise_for_errors()
+        attempts.result.raise_for_errors()
     error = raised.value
     assert (error.status_code, error.request_id, error.codes) == (503, "rid-7", ["unavailable"])
     assert b"unavailable happened" in error.body
 
 
 def test_an_error_body_not_in_the_service_shape_becomes_one_error() -> None:
-    exchange = Exchange(client(idempotency_keys=False), opening())
-    exchange.answered(httpx.Response(502, content=b"Bad Gateway"))
-    assert [(e.code, e.message) for e in exchange.result.errors] == [("http_502", "Bad Gateway")]
+    attempts = Attempts(client(idempotency_keys=False), opening())
+    attempts.answered(httpx.Response(502, content=b"Bad Gateway"))
+    assert [(e.code, e.message) for e in attempts.result.errors] == [("http_502", "Bad Gateway")]

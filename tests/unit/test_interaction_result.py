@@ -7,8 +7,8 @@ import pytest
 from sentoffers.domain.errors import Conflict
 from sentoffers.domain.model import (
     Context,
-    LogData,
     LogType,
+    OfferData,
     OfferStatus,
     Origin,
     Result,
@@ -144,7 +144,7 @@ def test_unified_contract_opens_logs_once_and_closes() -> None:
     logged = append_log(
         offer,
         interaction,
-        make_log(LogType.SUCCESS, id="L1", data=LogData(price="124", currency="BRL")),
+        make_log(LogType.SUCCESS, id="L1", data=OfferData(price="124", currency="BRL")),
         at(0),
     )
     closed = close_interaction(offer, interaction, at(0))

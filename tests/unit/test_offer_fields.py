@@ -11,7 +11,7 @@ from sqlalchemy import String, Text
 
 from sentoffers.contract.interactions import DataIn
 from sentoffers.contract.offers import NewValue, OfferSummary
-from sentoffers.domain.model import OFFER_FIELDS, FieldKind, LogData, Offer, OfferField
+from sentoffers.domain.model import OFFER_FIELDS, FieldKind, Offer, OfferData, OfferField
 from sentoffers.domain.rules import OFFER_METADATA_FIELDS, OFFER_VALUE_FIELDS
 from sentoffers.server.store.codec import data_from_json, data_to_json
 from sentoffers.server.store.tables import offers
@@ -35,12 +35,12 @@ def _max_length(model: type[BaseModel], name: str) -> int | None:
 def test_every_offer_field_is_carried_by_a_logs_data_and_kept_by_the_offer(
     field: OfferField,
 ) -> None:
-    assert field.name in _attributes(LogData)
+    assert field.name in _attributes(OfferData)
     assert field.name in _attributes(Offer)
 
 
 def test_a_logs_data_carries_the_offer_fields_and_the_stated_status_alone() -> None:
-    assert _attributes(LogData) == {f.name for f in OFFER_FIELDS} | {"status"}
+    assert _attributes(OfferData) == {f.name for f in OFFER_FIELDS} | {"status"}
 
 
 @FIELDS
@@ -87,7 +87,7 @@ def test_the_csv_export_has_a_column_for_every_exported_field() -> None:
 
 
 def test_a_logs_data_keeps_every_field_through_the_store() -> None:
-    data = LogData(**{f.name: f"{f.name}-value" for f in OFFER_FIELDS})
+    data = OfferData(**{f.name: f"{f.name}-value" for f in OFFER_FIELDS})
     stored = data_to_json(data)
     assert stored is not None
     assert set(stored) == {f.wire for f in OFFER_FIELDS}

@@ -7,8 +7,8 @@ import pytest
 from sentoffers.domain.model import (
     Context,
     DataStatus,
-    LogData,
     LogType,
+    OfferData,
     OfferStatus,
     Origin,
     StatusChange,
@@ -176,7 +176,7 @@ def test_failure_log_data_is_not_applied_to_offer() -> None:
     log = make_log(
         LogType.FAILURE,
         errors=(make_error("PRICE-001"),),
-        data=LogData(price="1", inventory="0", currency="USD", external_offer_id="MLB1"),
+        data=OfferData(price="1", inventory="0", currency="USD", external_offer_id="MLB1"),
     )
 
     append_log(offer, make_interaction(origin=Origin.PRICE), log, at(1))
@@ -190,7 +190,7 @@ def test_failure_log_still_describes_the_sku() -> None:
     log = make_log(
         LogType.FAILURE,
         errors=(make_error("CTLG-006"),),
-        data=LogData(name="Blue shirt", brand="Acme", category="Shirts", price="1"),
+        data=OfferData(name="Blue shirt", brand="Acme", category="Shirts", price="1"),
     )
 
     append_log(offer, make_interaction(origin=Origin.CATALOG), log, at(1))
@@ -202,13 +202,13 @@ def test_failure_log_still_describes_the_sku() -> None:
 def test_non_failure_log_data_updates_the_offer_last_values() -> None:
     offer = make_offer(OfferStatus.SYNCED)
     interaction = make_interaction(origin=Origin.PRICE)
-    first = LogData(
+    first = OfferData(
         price="124", sales_price="99", currency="BRL", inventory="8", external_offer_id="MLB1"
     )
 
     append_log(offer, interaction, make_log(LogType.INFORMATION, id="L1", data=first), at(1))
     append_log(
-        offer, interaction, make_log(LogType.WARNING, id="L2", data=LogData(price="130")), at(2)
+        offer, interaction, make_log(LogType.WARNING, id="L2", data=OfferData(price="130")), at(2)
     )
 
     assert offer.price == "130"
@@ -219,10 +219,10 @@ def test_non_failure_log_data_updates_the_offer_last_values() -> None:
 
 
 def test_merged_log_data_keeps_fields_the_new_log_leaves_out() -> None:
-    current = LogData(price="10", currency="BRL", status=DataStatus.SYNCED)
-    new = LogData(price="12", inventory="3")
+    current = OfferData(price="10", currency="BRL", status=DataStatus.SYNCED)
+    new = OfferData(price="12", inventory="3")
 
-    assert merge_log_data(current, new) == LogData(
+    assert merge_log_data(current, new) == OfferData(
         price="12", currency="BRL", inventory="3", status=DataStatus.SYNCED
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from sentoffers.domain.model import DataStatus, LogData, LogType, OfferStatus, Origin, Result
+from sentoffers.domain.model import DataStatus, LogType, OfferData, OfferStatus, Origin, Result
 from sentoffers.domain.rules import append_log, close_interaction, closes_errors, status_on_close
 from sentoffers.domain.vocabulary import parse_data_status
 from tests.unit.factories import (
@@ -45,7 +45,7 @@ def test_info_log_stating_synchronized_makes_offer_synced_on_close() -> None:
         price,
         make_log(
             LogType.INFORMATION,
-            data=LogData(status=DataStatus.SYNCED, price="124", currency="BRL"),
+            data=OfferData(status=DataStatus.SYNCED, price="124", currency="BRL"),
         ),
         at(1),
     )

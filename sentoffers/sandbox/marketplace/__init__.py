@@ -5,12 +5,12 @@ from sentoffers.sandbox.marketplace.app import (
     SampleMarketplace,
     build_marketplace,
 )
-from sentoffers.sandbox.marketplace.state import ListedProduct, MarketplaceError, MarketplaceState
+from sentoffers.sandbox.marketplace.state import ListedProduct, MarketplaceRefusal, MarketplaceState
 
 __all__ = [
     "ListedProduct",
     "MarketplaceConfig",
-    "MarketplaceError",
+    "MarketplaceRefusal",
     "MarketplaceState",
     "SampleMarketplace",
     "build_marketplace",

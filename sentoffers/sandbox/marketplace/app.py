@@ -46,7 +46,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sentoffers.sandbox._data import MARKETPLACE_CATEGORIES
 from sentoffers.sandbox.marketplace.guard import Clock, Faults, RateLimiter, TokenRefused, Tokens
-from sentoffers.sandbox.marketplace.state import MarketplaceError, MarketplaceState
+from sentoffers.sandbox.marketplace.state import MarketplaceRefusal, MarketplaceState
 from sentoffers.sandbox.rules import MarketplaceRules, RuleError
 
 
@@ -72,7 +72,7 @@ class MarketplaceConfig:
 def _error(status: int, code: str, field_name: str, message: str, **headers: str) -> Exception:
     """One error; header names are given with ``_`` for ``-`` (``Retry_After``)."""
     named = {name.replace("_", "-"): value for name, value in headers.items()}
-    return MarketplaceError(status, [RuleError(code, field_name, message)], named)
+    return MarketplaceRefusal(status, [RuleError(code, field_name, message)], named)
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -289,8 +289,8 @@ class SampleMarketplace:
 
         app.include_router(control_routes(self))
 
-        @app.exception_handler(MarketplaceError)
-        async def refused(_request: Request, error: MarketplaceError) -> JSONResponse:
+        @app.exception_handler(MarketplaceRefusal)
+        async def refused(_request: Request, error: MarketplaceRefusal) -> JSONResponse:
             return JSONResponse(
                 {"errors": [e.as_json() for e in error.errors]},
                 status_code=error.status,

@@ -33,7 +33,7 @@ from sentoffers.sandbox.rules import (
 LOT_OPERATIONS = ("upsert", "price", "inventory", "deactivate", "activate")
 
 
-class MarketplaceError(Exception):
+class MarketplaceRefusal(Exception):
     """A refused request: HTTP ``status`` and every problem found."""
 
     def __init__(self, status: int, errors: list[RuleError], headers: dict[str, str] | None = None):
@@ -95,8 +95,8 @@ def _copy(product: ListedProduct) -> ListedProduct:
     return replace(product, images=list(product.images), dimensions=dict(product.dimensions))
 
 
-def _err(status: int, code: str, field: str, message: str) -> MarketplaceError:
-    return MarketplaceError(status, [RuleError(code, field, message)])
+def _err(status: int, code: str, field: str, message: str) -> MarketplaceRefusal:
+    return MarketplaceRefusal(status, [RuleError(code, field, message)])
 
 
 class MarketplaceState:
@@ -192,7 +192,7 @@ class MarketplaceState:
             return len(self._products)
 
     def get(self, product_id: str) -> ListedProduct:
-        """A copy of a product; 404 ``MarketplaceError`` if there is none."""
+        """A copy of a product; 404 ``MarketplaceRefusal`` if there is none."""
         with self._lock:
             return _copy(self._get(product_id))
 
@@ -233,7 +233,7 @@ class MarketplaceState:
     def _check_listing(self, body: Mapping[str, Any]) -> None:
         errors = listing_errors(body, self.rules, self.categories)
         if errors:
-            raise MarketplaceError(422, errors)
+            raise MarketplaceRefusal(422, errors)
 
     @staticmethod
     def _fill(product: ListedProduct, body: Mapping[str, Any]) -> None:
@@ -259,7 +259,7 @@ class MarketplaceState:
             existing = self._by_sku.get(sku)
             if existing is not None and self.unique_skus:
                 self._events["conflicts"] += 1
-                raise MarketplaceError(
+                raise MarketplaceRefusal(
                     409,
                     [RuleError("product.exists", "sku", f"SKU {sku} is listed as {existing}")],
                     {"Location": f"/products/{existing}"},
@@ -295,7 +295,7 @@ class MarketplaceState:
             product = self._get(product_id)
             errors = price_errors(body)
             if errors:
-                raise MarketplaceError(422, errors)
+                raise MarketplaceRefusal(422, errors)
             product.price = float(body["price"])
             if body.get("listPrice") is not None:
                 product.list_price = float(body["listPrice"])
@@ -307,7 +307,7 @@ class MarketplaceState:
             product = self._get(product_id)
             errors = inventory_errors(body)
             if errors:
-                raise MarketplaceError(422, errors)
+                raise MarketplaceRefusal(422, errors)
             product.stock = int(body["quantity"])
             return self._touch(product)
 
@@ -362,7 +362,7 @@ class MarketplaceState:
                 try:
                     product = self._lot_item(item)
                     results.append({"index": index, "sku": sku, "status": "ok", "id": product.id})
-                except MarketplaceError as error:
+                except MarketplaceRefusal as error:
                     self._lot_item_errors[counted] += 1
                     results.append(
                         {

@@ -12,9 +12,9 @@ from sentoffers.domain.model import (
     ErrorOccurrence,
     Interaction,
     Log,
-    LogData,
     LogError,
     Offer,
+    OfferData,
     OfferStatus,
     Origin,
     Result,
@@ -27,7 +27,7 @@ from sentoffers.domain.model import (
 _DATA_KEYS = {**{f.name: f.wire for f in OFFER_FIELDS}, "status": "status"}
 
 
-def data_to_json(data: LogData) -> dict[str, str] | None:
+def data_to_json(data: OfferData) -> dict[str, str] | None:
     out = {
         key: str(value)
         for name, key in _DATA_KEYS.items()
@@ -36,12 +36,12 @@ def data_to_json(data: LogData) -> dict[str, str] | None:
     return out or None
 
 
-def data_from_json(value: Mapping[Any, Any] | None) -> LogData:
+def data_from_json(value: Mapping[Any, Any] | None) -> OfferData:
     if not value:
-        return LogData()
+        return OfferData()
     fields = {name: value.get(key) for name, key in _DATA_KEYS.items()}
     status = fields.pop("status")
-    return LogData(**fields, status=DataStatus(status) if status else None)
+    return OfferData(**fields, status=DataStatus(status) if status else None)
 
 
 def error_to_json(error: LogError) -> dict[str, Any]:

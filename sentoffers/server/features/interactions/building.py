@@ -15,7 +15,7 @@ from sentoffers.contract.interactions import (
 from sentoffers.domain.error_codes import fingerprint, resolve_error_code
 from sentoffers.domain.errors import Problem
 from sentoffers.domain.ids import new_id
-from sentoffers.domain.model import UNMAPPED_CODE, Interaction, Log, LogData, LogError
+from sentoffers.domain.model import UNMAPPED_CODE, Interaction, Log, LogError, OfferData
 from sentoffers.server.store.offers import UnmappedSighting
 
 
@@ -44,10 +44,10 @@ def build_interaction(
     )
 
 
-def _data(data: DataIn | None) -> LogData:
+def _data(data: DataIn | None) -> OfferData:
     if data is None:
-        return LogData()
-    return LogData(**data.model_dump(include=set(LogData.__slots__)))
+        return OfferData()
+    return OfferData(**data.model_dump(include=set(OfferData.__slots__)))
 
 
 def build_log(
