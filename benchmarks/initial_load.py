@@ -6,9 +6,11 @@ sandbox (``sentoffers sandbox`` with ``--skus`` SKUs, notifying the connector), 
 connector, in one or both modes:
 
 - ``embedded``: ``sentoffers connector`` (the affiliate endpoint and the workers in one
-  process, queues in a SQLite file beside its database);
-- ``broker``: a ``redis-server``, ``sentoffers connector --no-workers`` and
-  ``sentoffers connector worker --processes 2`` on the same connector database.
+  process, the queues in the work ledger of its SQLite database);
+- ``broker``: ``sentoffers connector --no-workers`` and
+  ``sentoffers connector worker --processes 2`` sharing one connector database on
+  PostgreSQL (a private server, or ``SENTOFFERS_TEST_POSTGRES_URL``), with a
+  ``redis-server`` for the marketplace's rate limit and circuit breaker they share.
 
 The connector is told the sample marketplace's limits (its defaults: 20 requests/s, lots of
 50). The run triggers the sandbox's initial load (``POST /_sandbox/initial-load``), waits
@@ -113,6 +115,7 @@ def run_mode(mode: str, args: argparse.Namespace, workdir: Path) -> dict[str, An
         stack.start_service()
         stack.start_sandbox()
         if mode == "broker":
+            stack.start_postgres()
             stack.start_redis()
             stack.start_connector(workers=False)
             stack.start_workers(args.processes)
@@ -121,7 +124,7 @@ def run_mode(mode: str, args: argparse.Namespace, workdir: Path) -> dict[str, An
         print(
             f"[{mode}] service {stack.service_url}, sandbox {stack.sandbox['platformUrl']} "
             f"(marketplace {stack.sandbox['marketplaceUrl']}), connector {stack.connector_url}"
-            + (f", queues {stack.queue_url}" if stack.queue_url else ""),
+            + (f", database {stack.connector_db}" if mode == "broker" else ""),
             flush=True,
         )
         progress_at = [time.monotonic()]

@@ -6,9 +6,11 @@ A connector receives VTEX's notifications at its affiliate endpoint (``POST
 ``sentoffers.sandbox.adapter`` is the worked example), and reports every step to the
 service through the SDK, in batches: an interaction per origin, with its logs, evidence and
 error codes.
-Work goes through durable queues per context and store (``QueueBackend``: huey on SQLite or
-Redis) backed by a work ledger (``WorkLedger``: nothing acknowledged is lost, retries and
-dead letters); the marketplace is held to its rate limit, behind a circuit breaker, in lots.
+Work goes through durable queues per context and store held in the connector's database by
+the work ledger (``WorkLedger``: the one owner of a job's state; nothing acknowledged is
+lost; retries are due later, dead letters kept with their reason) and drained by
+``QueueWorkers``, in this process or in worker processes sharing a PostgreSQL database; the
+marketplace is held to its rate limit, behind a circuit breaker, in lots.
 A states table and an approval queue (``StateStore``) keep it from looping; an inventory
 sweep keeps stock right between notifications.
 
@@ -53,7 +55,7 @@ from sentoffers.connector.model import (
     parse_notification,
 )
 from sentoffers.connector.pipeline import Pipeline
-from sentoffers.connector.queues import QueueBackend, QueueWorkers
+from sentoffers.connector.queues import QueueWorkers
 from sentoffers.connector.report import Draft, Reporter
 from sentoffers.connector.runtime import Connector, UnknownStore
 from sentoffers.connector.settings import ConnectorSettings, StoreSettings
@@ -81,7 +83,6 @@ __all__ = [
     "OfferValues",
     "Pipeline",
     "Problem",
-    "QueueBackend",
     "QueueWorkers",
     "RateLimit",
     "Reporter",

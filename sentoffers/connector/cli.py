@@ -1,9 +1,11 @@
 """``sentoffers connector``: the affiliate endpoint, worker processes and dead letters.
 
 - ``sentoffers connector``: the affiliate endpoint; it drains the queues too, unless
-  ``--no-workers`` (then run workers beside it, on a broker);
+  ``--no-workers`` (then run workers beside it, on the same database);
 - ``sentoffers connector worker --processes 2``: worker processes draining the queues of
-  ``SENTOFFERS_CONNECTOR_QUEUE_URL`` (Redis, or the embedded file on the same machine);
+  the work ledger in ``SENTOFFERS_CONNECTOR_DATABASE_URL`` (PostgreSQL when shared by
+  processes on several machines), with ``SENTOFFERS_CONNECTOR_REDIS_URL`` for the rate
+  limit and circuit breaker they share;
 - ``sentoffers connector dead-letters list`` and ``... replay``: the work given up.
 
 Settings come from ``SENTOFFERS_CONNECTOR_*`` variables (docs/connector-guide.md); the
@@ -35,13 +37,16 @@ ServiceUrl = Annotated[
 ]
 ConnectorDb = Annotated[
     str | None,
-    typer.Option(help="The connector's own database (default sqlite:///data/connector.db)."),
+    typer.Option(
+        help="The connector's own database, its work queues included (default "
+        "sqlite:///data/connector.db; postgresql+psycopg://... shared by worker processes)."
+    ),
 ]
-QueueUrl = Annotated[
+RedisUrl = Annotated[
     str | None,
     typer.Option(
-        help="The queues: sqlite:///path (embedded; default beside the database) or "
-        "redis://host:6379/0 (SENTOFFERS_CONNECTOR_QUEUE_URL)."
+        help="Redis for the rate limit and circuit breaker shared by worker processes: "
+        "redis://host:6379/0 (SENTOFFERS_CONNECTOR_REDIS_URL)."
     ),
 ]
 LogLevel = Annotated[str, typer.Option(help="debug, info, warning, error.")]
@@ -66,6 +71,17 @@ def _logging(level: str) -> None:
     )
 
 
+def _shown(database_url: str) -> str:
+    """A database URL as printed: without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return database_url
+
+
 @connector_app.callback(invoke_without_command=True)
 def serve(
     ctx: typer.Context,
@@ -73,7 +89,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port of the affiliate endpoint.")] = 9000,
     service_url: ServiceUrl = None,
     database_url: ConnectorDb = None,
-    queue_url: QueueUrl = None,
+    redis_url: RedisUrl = None,
     workers: Annotated[
         int | None, typer.Option(help="Catalog jobs at once per store (default 64).")
     ] = None,
@@ -92,7 +108,7 @@ def serve(
 
     _logging(log_level)
     settings = _settings(
-        service_url=service_url, database_url=database_url, queue_url=queue_url,
+        service_url=service_url, database_url=database_url, redis_url=redis_url,
         workers=workers, workers_in_process=in_process,
     )  # fmt: skip
     try:
@@ -103,8 +119,8 @@ def serve(
     where = "drained here" if running.serve_queues else "drained by `sentoffers connector worker`"
     typer.echo(
         f"connector for {', '.join(running.stores)} on http://{host}:{port}/api/notification/ "
-        f"(feed {running.feed_id}, service {settings.service_url}; queues "
-        f"{running.queues.url}, {where})"
+        f"(feed {running.feed_id}, service {settings.service_url}; queues in "
+        f"{_shown(settings.database_url)}, {where})"
     )
     uvicorn.run(create_app(running), host=host, port=port, log_level=log_level, access_log=False)
 
@@ -136,7 +152,7 @@ def worker(
     processes: Annotated[int, typer.Option(help="Worker processes to run.", min=1)] = 1,
     service_url: ServiceUrl = None,
     database_url: ConnectorDb = None,
-    queue_url: QueueUrl = None,
+    redis_url: RedisUrl = None,
     workers: Annotated[
         int | None, typer.Option(help="Catalog jobs at once per store and process.")
     ] = None,
@@ -144,11 +160,11 @@ def worker(
 ) -> None:
     """Drain the queues in worker processes (beside a `--no-workers` endpoint)."""
     overrides = {
-        "service_url": service_url, "database_url": database_url, "queue_url": queue_url,
+        "service_url": service_url, "database_url": database_url, "redis_url": redis_url,
         "workers": workers, "workers_in_process": False,
     }  # fmt: skip
     settings = _settings(**overrides)
-    typer.echo(f"{processes} worker process(es) on {settings.resolved_queue_url()}")
+    typer.echo(f"{processes} worker process(es) on {_shown(settings.database_url)}")
     if processes == 1:
         _work(overrides, log_level)
         return
@@ -171,16 +187,12 @@ def worker(
         child.join()
 
 
-def _ledger(database_url: str | None, queue_url: str | None) -> tuple[Any, Any]:
+def _ledger(database_url: str | None) -> Any:
     from sentoffers.connector.ledger import WorkLedger
-    from sentoffers.connector.queues import QueueBackend
     from sentoffers.connector.store import StateStore
 
-    settings = _settings(
-        database_url=database_url, queue_url=queue_url, marketplace_client_secret="unused"
-    )
-    states = StateStore(settings.database_url)
-    return WorkLedger(states.db), QueueBackend(settings.resolved_queue_url())
+    settings = _settings(database_url=database_url, marketplace_client_secret="unused")
+    return WorkLedger(StateStore(settings.database_url).db)
 
 
 @dead_letters_app.command("list")
@@ -188,10 +200,9 @@ def list_dead_letters(
     account: Annotated[str | None, typer.Option(help="Only this store.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     database_url: ConnectorDb = None,
-    queue_url: QueueUrl = None,
 ) -> None:
     """The SKUs whose work was given up, with the reason."""
-    ledger, _ = _ledger(database_url, queue_url)
+    ledger = _ledger(database_url)
     try:
         found = ledger.dead_letters(account)
     finally:
@@ -221,17 +232,14 @@ def replay_dead_letters(
         bool, typer.Option("--all", help="Every dead letter (of --account, if given).")
     ] = False,
     database_url: ConnectorDb = None,
-    queue_url: QueueUrl = None,
 ) -> None:
-    """Put dead letters back in their queues, their attempts counted from zero."""
+    """Put dead letters back in their queues (due now), their attempts counted from zero."""
     if sku is None and not everything:
         typer.echo("error: name a --sku, or replay them all with --all", err=True)
         raise typer.Exit(2)
-    ledger, queues = _ledger(database_url, queue_url)
+    ledger = _ledger(database_url)
     try:
         routed = ledger.replay(account, sku)
-        for item in routed:
-            queues.put(item)
     finally:
         ledger.db.dispose()
     typer.echo(f"{len(routed)} dead letter(s) queued again")

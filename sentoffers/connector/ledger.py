@@ -1,21 +1,25 @@
-"""The work ledger: every notification acknowledged, until its SKU is done with.
+"""The work ledger: the one owner of a job's state, from acknowledgement to done.
 
-The task queue (``sentoffers.connector.queues``) carries the work between processes; the
-ledger, in the connector's own database, is what makes it safe to crash. A task queue
-hands a task out by removing it, so a worker killed in the middle of one would lose it; the
-ledger keeps one row per SKU with work to do, from the moment the affiliate endpoint
-acknowledges a notification until the SKU settles:
+Every notification the affiliate endpoint acknowledges is a row of ``work_items`` in the
+connector's own database before the answer goes out, and the row is the job: there is no
+other queue. One row per store and SKU with work to do:
 
-- ``queued``: a task for the SKU is in (or on its way to) the queue of ``context``;
-- ``running``: a worker holds it under a lease (``token``, ``lease_until``) that it renews
-  while it works; a lease left to expire (the worker died) puts the row back in the queue;
+- ``queued``: waiting in the queue of its ``context`` (catalog, price or inventory,
+  ``decisions.queue_context``) until ``due_at``: now for new work, later for a retry;
+- ``running``: a worker claimed it under a lease (``token``, ``lease_until``) that it renews
+  while it works; a lease left to expire (the worker died) makes the row queued and due again;
 - ``dead``: tried ``max_attempts`` times without an answer from VTEX or the marketplace:
   a dead letter with its reason, listed and replayed from the CLI.
 
+Workers claim due rows per queue (context and store): up to N ``queued`` rows whose
+``due_at`` has come, oldest first, become ``running`` under one lease token in one statement.
+On PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``, so worker processes sharing the
+database never claim the same row and never wait on each other; on SQLite (one process) the
+claim is a write transaction (``BEGIN IMMEDIATE``). ``ix_work_items_due`` serves the claim.
+
 A notification for a SKU already queued is merged into the row (flags add up); one for a SKU
 being worked on waits in ``again`` and is queued when the work ends, so one SKU is never
-worked on twice at once and its reports reach the service in order. The queue a row goes to
-is its context: catalog, price or inventory (``decisions.queue_context``).
+worked on twice at once and its reports reach the service in order.
 
 ``breaker_events`` keeps the circuit breakers' openings and closings, for every process.
 """
@@ -32,16 +36,21 @@ from typing import Any
 from sqlalchemy import (
     Column,
     DateTime,
+    Engine,
     Float,
+    Index,
     Integer,
     String,
     Table,
     Text,
     and_,
+    case,
     delete,
     func,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 
@@ -51,9 +60,10 @@ from sentoffers.connector.model import Job, Notification, parse_notification
 from sentoffers.connector.store import metadata, sku_states
 from sentoffers.sql.db import Database
 
-__all__ = ["Claimed", "DeadLetter", "WorkLedger", "work_items"]
+__all__ = ["CONTEXTS", "Claimed", "DeadLetter", "Routed", "WorkLedger", "queue_name", "work_items"]
 
 QUEUED, RUNNING, DEAD = "queued", "running", "dead"
+CONTEXTS = ("catalog", "price", "inventory")
 REASON_LIMIT = 2000
 
 work_items = Table(
@@ -69,10 +79,19 @@ work_items = Table(
     Column("attempt", Integer, nullable=False, default=0),
     Column("token", String(32)),
     Column("lease_until", DateTime(timezone=True), index=True),
+    Column("due_at", DateTime(timezone=True)),
     Column("reason", Text),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("last_attempt_at", DateTime(timezone=True)),
+)
+
+due_index = Index(
+    "ix_work_items_due",
+    work_items.c.account,
+    work_items.c.context,
+    work_items.c.state,
+    work_items.c.due_at,
 )
 
 breaker_events = Table(
@@ -86,6 +105,11 @@ breaker_events = Table(
     Column("failures", Integer, nullable=False),
     Column("reset_timeout", Float, nullable=False),
 )
+
+
+def queue_name(context: str, account: str) -> str:
+    """The name a queue goes by in the connector's status: ``sentoffers.price.acme``."""
+    return f"sentoffers.{context}.{account}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +167,26 @@ def _flags(n: Notification) -> str:
     return ",".join(names)
 
 
+def _add_due_at(engine: Engine) -> None:
+    """Bring a ``work_items`` table made before ``due_at`` existed up to date: the column
+    (due when last changed) and the claim's index."""
+    columns = {column["name"] for column in inspect(engine).get_columns(work_items.name)}
+    if "due_at" not in columns:
+        kind = work_items.c.due_at.type.compile(dialect=engine.dialect)
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {work_items.name} ADD COLUMN due_at {kind}"))
+            conn.execute(update(work_items).values(due_at=work_items.c.updated_at))
+    due_index.create(engine, checkfirst=True)
+
+
+def _claimed(row: Any, token: str, context: str, now: datetime) -> Claimed:
+    job = Job(_load(row.notification), row.attempt, row.cause)
+    received = _aware(row.received_at) or now
+    return Claimed(job, token, context, received, _aware(row.last_attempt_at))
+
+
 Routed = tuple[str, str, str]
-"""(account, SKU id, context): a task to put in a queue."""
+"""(account, SKU id, context): work that is due in the queue of its context."""
 
 
 class WorkLedger:
@@ -154,12 +196,13 @@ class WorkLedger:
         self.db = db
         self.lease = timedelta(seconds=lease_seconds)
         metadata.create_all(db.engine, tables=[work_items, breaker_events])
+        _add_due_at(db.engine)
 
     # acknowledging -------------------------------------------------------------------------
 
     def accept(self, notification: Notification, cause: str = "notification") -> Routed | None:
-        """Record a notification; the task to enqueue, or ``None`` when it joined work that
-        is already queued or running."""
+        """Record a notification; the queue it is due in, or ``None`` when it joined work
+        that is already queued or running."""
         account, sku = notification.account, notification.sku_id
         key = and_(work_items.c.account == account, work_items.c.sku_id == sku)
         now = _now()
@@ -174,7 +217,7 @@ class WorkLedger:
                 uow.conn.execute(
                     insert(work_items).values(
                         account=account, sku_id=sku, context=context, state=QUEUED,
-                        notification=_dump(merged), cause=cause, attempt=0,
+                        notification=_dump(merged), cause=cause, attempt=0, due_at=now,
                         received_at=now, updated_at=now,
                     )
                 )  # fmt: skip
@@ -193,28 +236,39 @@ class WorkLedger:
 
     # working -------------------------------------------------------------------------------
 
-    def claim(self, account: str, sku: str) -> Claimed | None:
-        """Take a queued row under a fresh lease; ``None`` if it is not queued (done,
-        merged, or taken by another worker)."""
-        key = and_(work_items.c.account == account, work_items.c.sku_id == sku)
+    def claim(self, context: str, account: str, limit: int = 1) -> list[Claimed]:
+        """Up to ``limit`` due rows of a queue, oldest first, taken under a fresh lease (one
+        token for them all); rows another worker is claiming at the same time are skipped."""
         token = secrets.token_hex(8)
         now = _now()
-        with self.db.unit_of_work() as uow:
-            taken = uow.conn.execute(
-                update(work_items)
-                .where(key, work_items.c.state == QUEUED)
-                .values(state=RUNNING, token=token, lease_until=now + self.lease, updated_at=now)
-            ).rowcount
-            if not taken:
-                uow.commit()
-                return None
-            row = uow.conn.execute(select(work_items).where(key)).one()
-            uow.commit()
-        job = Job(_load(row.notification), row.attempt, row.cause)
-        return Claimed(
-            job, token, row.context, _aware(row.received_at) or now,
-            _aware(row.last_attempt_at),
+        due = (
+            select(work_items.c.sku_id)
+            .where(
+                work_items.c.account == account,
+                work_items.c.context == context,
+                work_items.c.state == QUEUED,
+                work_items.c.due_at <= now,
+            )
+            .order_by(work_items.c.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("due")
+            .prefix_with("MATERIALIZED")  # picked once, however often the update reads it
+        )
+        take = (
+            update(work_items)
+            .where(work_items.c.account == account, work_items.c.sku_id.in_(select(due.c.sku_id)))
+            .values(state=RUNNING, token=token, lease_until=now + self.lease, updated_at=now)
+            .returning(
+                work_items.c.notification, work_items.c.attempt, work_items.c.cause,
+                work_items.c.received_at, work_items.c.last_attempt_at, work_items.c.due_at,
+            )
         )  # fmt: skip
+        with self.db.unit_of_work() as uow:
+            rows = uow.conn.execute(take).all()
+            uow.commit()
+        oldest_first = sorted(rows, key=lambda row: _aware(row.due_at) or now)
+        return [_claimed(row, token, context, now) for row in oldest_first]
 
     def renew(self, tokens: Iterable[str]) -> int:
         """Extend the leases of the rows held with ``tokens``."""
@@ -231,7 +285,7 @@ class WorkLedger:
         return int(renewed)
 
     def finish(self, claimed: Claimed) -> Routed | None:
-        """The work is done: forget the row, or queue what arrived meanwhile."""
+        """The work is done: forget the row, or make what arrived meanwhile due now."""
         account, sku = claimed.job.key
         key = and_(
             work_items.c.account == account,
@@ -253,16 +307,18 @@ class WorkLedger:
             uow.conn.execute(
                 update(work_items).where(key).values(
                     state=QUEUED, notification=row.again, again=None, attempt=0, token=None,
-                    lease_until=None, context=context, cause="notification", reason=None,
-                    received_at=now, updated_at=now,
+                    lease_until=None, due_at=now, context=context, cause="notification",
+                    reason=None, received_at=now, updated_at=now,
                 )
             )  # fmt: skip
             uow.commit()
         return account, sku, context
 
-    def retry(self, claimed: Claimed, reason: str, *, max_attempts: int) -> Routed | None:
-        """The work could not be done now: queue it again (the caller delays the task), or
-        make it a dead letter once ``max_attempts`` is reached (``None``)."""
+    def retry(
+        self, claimed: Claimed, reason: str, *, max_attempts: int, delay: float = 0.0
+    ) -> Routed | None:
+        """The work could not be done now: the same row, queued again and due in ``delay``
+        seconds, or a dead letter once ``max_attempts`` is reached (``None``)."""
         account, sku = claimed.job.key
         key = and_(
             work_items.c.account == account,
@@ -284,37 +340,27 @@ class WorkLedger:
                 update(work_items).where(key).values(
                     state=DEAD if dead else QUEUED, notification=_dump(notification), again=None,
                     attempt=attempt, token=None, lease_until=None, reason=reason[:REASON_LIMIT],
-                    updated_at=now, last_attempt_at=now,
+                    due_at=now + timedelta(seconds=max(0.0, delay)), updated_at=now,
+                    last_attempt_at=now,
                 )
             )  # fmt: skip
             uow.commit()
         return None if dead else (account, sku, row.context)
 
-    def recover(self, *, everything: bool = False, stale_after: float = 600.0) -> list[Routed]:
-        """Rows to put in their queue again: running ones whose lease expired (all of them
-        with ``everything``, when no other worker can hold one), and queued ones whose task
-        may have been lost (older than ``stale_after`` seconds; a second task for a row is
-        harmless, it finds nothing to claim)."""
+    def recover(self, *, everything: bool = False) -> list[Routed]:
+        """Running rows whose lease expired made queued and due now (all running rows with
+        ``everything``, when no other worker can hold one)."""
         now = _now()
         running = work_items.c.state == RUNNING
         if not everything:
             running = and_(running, work_items.c.lease_until < now)
-        stale = and_(
-            work_items.c.state == QUEUED,
-            work_items.c.updated_at < now - timedelta(seconds=stale_after),
-        )
         with self.db.unit_of_work() as uow:
             rows = uow.conn.execute(
-                select(work_items.c.account, work_items.c.sku_id, work_items.c.context).where(
-                    running | stale
-                )
+                update(work_items)
+                .where(running)
+                .values(state=QUEUED, token=None, lease_until=None, due_at=now, updated_at=now)
+                .returning(work_items.c.account, work_items.c.sku_id, work_items.c.context)
             ).all()
-            if rows:
-                uow.conn.execute(
-                    update(work_items)
-                    .where(running | stale)
-                    .values(state=QUEUED, token=None, lease_until=None, updated_at=now)
-                )
             uow.commit()
         return [(row.account, row.sku_id, row.context) for row in rows]
 
@@ -345,7 +391,7 @@ class WorkLedger:
         ]
 
     def replay(self, account: str | None = None, sku: str | None = None) -> list[Routed]:
-        """Dead letters back in their queue, attempts counted from zero again."""
+        """Dead letters back in their queue, due now, attempts counted from zero again."""
         chosen = work_items.c.state == DEAD
         if account is not None:
             chosen = and_(chosen, work_items.c.account == account)
@@ -354,15 +400,11 @@ class WorkLedger:
         now = _now()
         with self.db.unit_of_work() as uow:
             rows = uow.conn.execute(
-                select(work_items.c.account, work_items.c.sku_id, work_items.c.context).where(
-                    chosen
-                )
-            ).all()
-            uow.conn.execute(
                 update(work_items)
                 .where(chosen)
-                .values(state=QUEUED, attempt=0, cause="replay", updated_at=now)
-            )
+                .values(state=QUEUED, attempt=0, cause="replay", due_at=now, updated_at=now)
+                .returning(work_items.c.account, work_items.c.sku_id, work_items.c.context)
+            ).all()
             uow.commit()
         return [(row.account, row.sku_id, row.context) for row in rows]
 
@@ -375,6 +417,30 @@ class WorkLedger:
         with self.db.unit_of_work(write=False) as uow:
             for state, context, count in uow.conn.execute(stmt):
                 found.setdefault(str(state), {})[str(context)] = int(count)
+        return found
+
+    def queues(self, accounts: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Per queue of ``accounts``: rows due (``waiting``), queued for later
+        (``scheduled``, retries) and ``running``."""
+        names = sorted(accounts)
+        found = {
+            queue_name(context, account): {"waiting": 0, "scheduled": 0, "running": 0}
+            for account in names
+            for context in CONTEXTS
+        }
+        kind = case(
+            (work_items.c.state == RUNNING, "running"),
+            (work_items.c.due_at <= _now(), "waiting"),
+            else_="scheduled",
+        )
+        stmt = (
+            select(work_items.c.account, work_items.c.context, kind, func.count())
+            .where(work_items.c.account.in_(names), work_items.c.state.in_((QUEUED, RUNNING)))
+            .group_by(work_items.c.account, work_items.c.context, kind)
+        )
+        with self.db.unit_of_work(write=False) as uow:
+            for account, context, what, count in uow.conn.execute(stmt):
+                found[queue_name(context, account)][str(what)] = int(count)
         return found
 
     def pending(self) -> int:

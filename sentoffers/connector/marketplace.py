@@ -150,7 +150,7 @@ class MarketplaceAdapter(Protocol):
     stops calling through a circuit breaker while the marketplace is down."""
 
     name: str
-    """Names the circuit breaker and the rate limit (shared by every worker on a broker)."""
+    """Names the circuit breaker and the rate limit (shared through Redis by worker processes)."""
 
     def from_settings(self, settings: ConnectorSettings, sender: Sender) -> Marketplace:
         """The adapter for ``settings.marketplace_url`` and its credentials."""

@@ -218,7 +218,7 @@ class Pipeline:
 
     def _park(self, run: Run, job: Job, record: SkuRecord, parked: Contingency) -> SkuRecord:
         """Log the failure (or the warning) and say when to try again (``retry_in``; the
-        queues schedule it), or give up."""
+        ledger makes the job due again then), or give up."""
         attempt = job.attempt + 1
         delay = decide.contingency_delay(attempt, self._jitter(), self.retry_policy)
         if delay is None:

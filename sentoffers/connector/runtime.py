@@ -1,13 +1,18 @@
-"""``Connector``: the pipeline, its queues, workers and periodic jobs, wired for one process.
+"""``Connector``: the pipeline, its work ledger, workers and periodic jobs, wired for one process.
 
 The one place where the connector's concrete parts meet: HTTP clients, the VTEX clients of
 each store, the marketplace adapter (with its rate limit, circuit breaker and lots), the SDK
-client (reports in batches), the states store, the work ledger and the durable queues.
+client (reports in batches), the states store, the work ledger and the workers that drain
+its queues.
 
-A notification acknowledged by the affiliate endpoint is in the ledger and in its queue
-before the answer goes out. With ``workers`` on (the default, and the embedded queue), this
-process also drains the queues; with a broker, ``sentoffers connector worker`` processes
-can do it instead (``Connector(..., serve_queues=True)`` is what they run).
+A notification acknowledged by the affiliate endpoint is a row of the work ledger, due in
+the queue of its context, before the answer goes out. With ``workers_in_process`` on (the
+default: one process on a SQLite database), this process also drains the queues, woken at
+once by the work it accepts. Otherwise ``sentoffers connector worker`` processes do it
+(``Connector(..., serve_queues=True)`` is what they run), sharing the ledger through a
+PostgreSQL database (``database_url``) and finding new work by polling it
+(``poll_seconds``); the marketplace's rate limit and circuit breaker are shared through
+Redis (``redis_url``) when it is set.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from sentoffers.connector.ledger import Claimed, WorkLedger
 from sentoffers.connector.marketplace import Marketplace, MarketplaceAdapter
 from sentoffers.connector.model import Job, Notification, SkuRecord, SkuState, Store
 from sentoffers.connector.pipeline import Pipeline
-from sentoffers.connector.queues import QueueBackend, QueueWorkers, Settled, every
+from sentoffers.connector.queues import QueueWorkers, Settled, every
 from sentoffers.connector.report import Reporter, ReportNotTaken
 from sentoffers.connector.settings import ConnectorSettings
 from sentoffers.connector.store import StateStore
@@ -77,8 +82,6 @@ class Connector:
                 "key, or SENTOFFERS_CONNECTOR_STORES"
             )
         self.serve_queues = settings.workers_in_process if serve_queues is None else serve_queues
-        self.queues = QueueBackend(settings.resolved_queue_url())
-        shared = None if self.queues.embedded else self.queues.url
         timeout = httpx.Timeout(settings.timeout_seconds, connect=5.0)
         # As many kept alive as may be open: 64 workers at once would otherwise close and
         # reopen connections past the kept ones on every round of calls.
@@ -100,7 +103,7 @@ class Connector:
         self.pace: RateLimit | None = None
         if isinstance(marketplace, type):  # an adapter class, built here
             adapter = cast("MarketplaceAdapter", marketplace)
-            sender = self._marketplace_sender(adapter.name, shared)
+            sender = self._marketplace_sender(adapter.name, settings.redis_url)
             self.marketplace = adapter.from_settings(settings, sender)
         else:
             self.marketplace = cast("Marketplace", marketplace)
@@ -140,20 +143,20 @@ class Connector:
         catalog = settings.workers
         others = max(4, catalog // 4)
         self.workers = QueueWorkers(
-            self.queues,
             self.ledger,
             self._run,
             self.stores,
             concurrency={"catalog": catalog, "price": others, "inventory": others},
             max_attempts=settings.max_attempts,
-            # Alone on an embedded queue, whatever is left running was this process's own.
-            recover_all=self.queues.embedded and settings.workers_in_process,
+            # Alone on a SQLite ledger, whatever is left running was this process's own.
+            recover_all=self.states.db.sqlite and settings.workers_in_process,
+            poll_seconds=settings.poll_seconds,
         )
         self._tasks: list[asyncio.Task[Any]] = []
 
     def _marketplace_sender(self, name: str, shared: str | None) -> Sender:
         """A sender to the marketplace ``name``: retried, held to its rate limit, behind a
-        circuit breaker (shared through the broker when there is one)."""
+        circuit breaker (shared through Redis when ``shared`` names one)."""
         settings = self.settings
         self.breaker = Breaker(
             name,
@@ -223,13 +226,14 @@ class Connector:
         self.put(Job(notification))
 
     def put(self, job: Job) -> None:
-        """Record a job in the ledger and, unless it joined work already there, queue it."""
+        """Record a job in the ledger; unless it joined work already there, its queue's
+        workers in this process look at once."""
         routed = self.ledger.accept(job.notification, job.cause)
         if routed is not None:
-            self.queues.put(routed)
+            self.workers.wake(routed)
 
     async def _run(self, claimed: Claimed) -> Settled:
-        """Run one job the queues handed out; say whether and when to try it again."""
+        """Run one job the workers claimed; say whether and when to try it again."""
         job = replace(claimed.job, previous_attempt_at=claimed.previous_attempt_at)
         try:
             record = await self.pipeline.handle(job)
@@ -264,7 +268,7 @@ class Connector:
         """Put dead letters back in their queues, their attempts counted from zero."""
         routed = self.ledger.replay(account, sku_id)
         for item in routed:
-            self.queues.put(item)
+            self.workers.wake(item)
         return len(routed)
 
     async def sweep_inventory(self) -> int:
@@ -302,7 +306,7 @@ class Connector:
             page += 1
 
     def status(self) -> dict[str, Any]:
-        """SKUs per state, the work in the ledger and the queues, the breaker."""
+        """SKUs per state, the work in the ledger and its queues, the breaker."""
         work = self.ledger.counts()
         breaker: dict[str, Any] | None = None
         if self.breaker is not None:
@@ -322,7 +326,7 @@ class Connector:
             "running": self.workers.running,
             "work": work,
             "deadLetters": sum(work.get("dead", {}).values()),
-            "queues": self.queues.sizes(self.stores),
+            "queues": self.ledger.queues(self.stores),
             "breaker": breaker,
             "awaitingCategory": {a: len(self.states.waiting(a)) for a in sorted(self.stores)},
             "requests": {api: dict(sorted(seen.items())) for api, seen in self.requests.items()},

@@ -60,14 +60,18 @@ class ConnectorSettings(BaseSettings):
     service_app_key: str | None = None
     service_app_token: str | None = None
     agent: str = "sentoffers-connector"
-    # The connector's own database (states table, work ledger, dead letters).
+    # The connector's own database: states table, and the work ledger that holds the queues
+    # (retries and dead letters too). SQLite for one process; PostgreSQL
+    # (postgresql+psycopg://...) shared by several worker processes.
     database_url: str = "sqlite:///data/connector.db"
-    # The queues: embedded in a SQLite file (default: beside the database) or on Redis
-    # (redis://host:6379/0), where several worker processes share them.
-    queue_url: str | None = Field(default=None, pattern=r"^(sqlite:///\S+|rediss?://\S+)$")
     # This process drains the queues too (off: only the affiliate endpoint; run
-    # `sentoffers connector worker` processes beside it).
+    # `sentoffers connector worker` processes beside it, on a shared PostgreSQL database).
     workers_in_process: bool = True
+    # How often workers look for work added by other processes, and for retries come due.
+    poll_seconds: float = Field(default=0.2, gt=0, le=60)
+    # Redis (redis://host:6379/0), where several worker processes share the marketplace's
+    # rate limit and circuit breaker; unset: each process keeps its own, in memory.
+    redis_url: str | None = Field(default=None, pattern=r"^rediss?://\S+$")
     # One store ...
     account: str | None = None
     vtex_base_url: str | None = Field(default=None, pattern=r"^(https?://\S+)?$")
@@ -117,16 +121,6 @@ class ConnectorSettings(BaseSettings):
     # served. A notification is a small JSON object: a larger body is refused (413).
     notification_secret: str | None = Field(default=None, min_length=16)
     notification_max_bytes: int = Field(default=64 * 1024, gt=0)
-
-    def resolved_queue_url(self) -> str:
-        """``queue_url``, or a SQLite file beside a SQLite database (``data/`` otherwise)."""
-        if self.queue_url:
-            return self.queue_url
-        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
-            path = self.database_url.removeprefix("sqlite:///")
-            stem, dot, suffix = path.rpartition(".")
-            return f"sqlite:///{stem}-queue.{suffix}" if dot else f"sqlite:///{path}-queue"
-        return "sqlite:///data/connector-queue.db"
 
     def all_stores(self) -> list[Store]:
         """The stores configured, one by one or as a list."""

@@ -1,10 +1,11 @@
 """The initial load under chaos, every part in its own process (``tests/support/stack.py``).
 
-A flawed catalog of 300 SKUs goes from the sandbox through the connector (embedded queues)
-into a real ``sentoffers serve``, while the sample marketplace fails 30 % of the calls
-(a third of those after applying the write: the answer is lost), throttles (its limit is
-under what the connector is told, so it answers 429), and goes down for 10 s; meanwhile the
-connector is killed with SIGKILL and started again on the same database and queue file.
+A flawed catalog of 300 SKUs goes from the sandbox through the connector (embedded: its
+queues in the work ledger of its SQLite database) into a real ``sentoffers serve``, while
+the sample marketplace fails 30 % of the calls (a third of those after applying the write:
+the answer is lost), throttles (its limit is under what the connector is told, so it answers
+429), and goes down for 10 s; meanwhile the connector is killed with SIGKILL and started
+again on the same database.
 
 Then every SKU of the catalog must be accounted for exactly once: Synced, in Error with the
 error codes its flaw calls for, Unavailable when its flaw says so (as the service shows
@@ -133,7 +134,7 @@ def test_every_sku_is_accounted_for_once_through_faults_a_down_marketplace_and_a
         before = breaker_opened(stack, within=DOWN_SECONDS / 2)
         assert before["pending"] > 0, "the load ended before the crash: nothing was tested"
         stack.processes["connector"].kill()
-        stack.start_connector()  # the same port, database and queue file
+        stack.start_connector()  # the same port and database, its queues included
         settled = stack.wait_settled(SETTLE_TIMEOUT_S)
 
         codes = open_codes_of(stack, settled)

@@ -167,7 +167,7 @@ def test_two_demos_from_one_checkout_both_finish_each_in_a_data_directory_of_its
     for directory in directories:
         assert directory.parent == Path("data")
         written = {path.name for path in (checkout / directory).iterdir()}
-        assert {"sentoffers.db", "connector.db", "connector-queue.db", "service.log"} <= written
+        assert {"sentoffers.db", "connector.db", "service.log"} <= written
     roots = [checkout / directory for directory in directories]
     outside = [
         path

@@ -1,5 +1,5 @@
 """``sentoffers connector dead-letters``: the work given up is listed with its reason and
-replayed into its queue from the command line."""
+replayed into its queue (due at once, in the work ledger) from the command line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 from sentoffers.cli import app
 from sentoffers.connector.ledger import WorkLedger
 from sentoffers.connector.model import Notification
-from sentoffers.connector.queues import QueueBackend
 from sentoffers.connector.store import StateStore
 
 
@@ -20,19 +19,27 @@ def given_up(database_url: str, *skus: str) -> None:
     ledger = WorkLedger(states.db)
     for sku in skus:
         ledger.accept(Notification(sku, "acme", price_modified=True))
-        claimed = ledger.claim("acme", sku)
-        assert claimed is not None
+        [claimed] = ledger.claim("catalog", "acme")
         ledger.retry(claimed, f"the marketplace did not answer SKU {sku}", max_attempts=1)
     states.close()
+
+
+def due(database_url: str) -> list[str]:
+    """The SKUs due in the catalog queue of acme, claimed."""
+    states = StateStore(database_url)
+    try:
+        claimed = WorkLedger(states.db).claim("catalog", "acme", 100)
+    finally:
+        states.close()
+    return [item.job.notification.sku_id for item in claimed]
 
 
 def test_dead_letters_are_listed_with_their_reason_and_replayed_into_their_queue(
     tmp_path: Path,
 ) -> None:
     database = f"sqlite:///{tmp_path / 'connector.db'}"
-    queue = f"sqlite:///{tmp_path / 'queue.db'}"
     given_up(database, "11", "12")
-    where = ["--database-url", database, "--queue-url", queue]
+    where = ["--database-url", database]
     runner = CliRunner()
 
     listed = runner.invoke(app, ["connector", "dead-letters", "list", "--json", *where])
@@ -51,7 +58,7 @@ def test_dead_letters_are_listed_with_their_reason_and_replayed_into_their_queue
     replayed = runner.invoke(app, ["connector", "dead-letters", "replay", "--sku", "11", *where])
     assert replayed.exit_code == 0, replayed.output
     assert "1 dead letter(s) queued again" in replayed.stdout
-    assert QueueBackend(queue).take("catalog", "acme") == ("acme", "11")
+    assert due(database) == ["11"]
 
     text = runner.invoke(app, ["connector", "dead-letters", "list", *where])
     listed_skus = [line.split("\t")[1] for line in text.stdout.splitlines()]

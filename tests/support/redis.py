@@ -1,4 +1,4 @@
-"""Throwaway Redis server for the connector's broker tests.
+"""Throwaway Redis server for the tests of limits shared by several processes.
 
 ``RedisServer`` starts Debian's ``redis-server`` on a free port of 127.0.0.1, without
 persistence, in a temporary directory, and stops it on exit. Nothing skips silently: if the

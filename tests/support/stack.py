@@ -1,5 +1,5 @@
 """The whole chain as separate processes on loopback: the service, the sandbox, the connector
-(its endpoint, and worker processes on a broker) and Redis.
+(its endpoint, and worker processes sharing its PostgreSQL database) and Redis.
 
 Shared by ``benchmarks/initial_load.py`` and ``tests/e2e/test_connector_chaos.py``::
 
@@ -41,6 +41,7 @@ from typing import Any, Self
 import httpx
 
 from sentoffers.client import OfferSummary, SentOffersClient, SentOffersCredentials
+from tests.support.postgres import PostgresServer, postgres_server_from_env
 
 __all__ = [
     "Process",
@@ -261,7 +262,9 @@ class Stack:
         self.connector_url = f"http://{HOST}:{self.connector_port}"
         self.admin_token = secrets.token_urlsafe(16)
         self.notification_secret = secrets.token_urlsafe(24)
-        self.queue_url: str | None = None
+        self.redis_url: str | None = None
+        self.postgres: PostgresServer | None = None
+        self.postgres_database = f"connector_{secrets.token_hex(4)}"
         self.sandbox: dict[str, Any] = {}
         self.connector_key: tuple[str, str] = ("", "")
         self.viewer: SentOffersCredentials | None = None
@@ -377,14 +380,14 @@ class Stack:
             "NOTIFICATION_SECRET": self.notification_secret,
             "SWEEP_INTERVAL_SECONDS": 3600,
             **({"MARKETPLACE_REQUESTS_PER_SECOND": per_second} if per_second else {}),
-            **({"QUEUE_URL": self.queue_url} if self.queue_url else {}),
+            **({"REDIS_URL": self.redis_url} if self.redis_url else {}),
             **{name.upper(): value for name, value in o.connector_settings.items()},
         }
         return {f"SENTOFFERS_CONNECTOR_{name}": str(value) for name, value in values.items()}
 
     def start_connector(self, *, workers: bool = True) -> Process:
-        """``sentoffers connector`` on its port (again, after a crash: the same database and
-        queues); ``workers=False``: the endpoint alone (``--no-workers``)."""
+        """``sentoffers connector`` on its port (again, after a crash: the same database,
+        its queues included); ``workers=False``: the endpoint alone (``--no-workers``)."""
         previous = self.processes.pop("connector", None)
         if previous is not None:
             self.stopped.append(previous)
@@ -403,13 +406,14 @@ class Stack:
         return process
 
     def start_workers(self, processes: int = 2) -> Process:
-        """``sentoffers connector worker --processes N`` on the broker; returns once every
-        worker process has started and gone quiet (imports done, queues polled)."""
-        assert self.queue_url, "start_redis() first"
+        """``sentoffers connector worker --processes N`` on the connector's PostgreSQL
+        database; returns once every worker process has started and gone quiet (imports
+        done, queues polled)."""
+        assert self.postgres, "start_postgres() first"
         process = self._spawn("worker", [
             sys.executable, "-m", "sentoffers", "connector", "worker",
-            "--processes", str(processes), "--queue-url", self.queue_url,
-            "--database-url", self.connector_db, "--log-level", self.options.log_level,
+            "--processes", str(processes), "--database-url", self.connector_db,
+            "--log-level", self.options.log_level,
         ], self.connector_env())  # fmt: skip
         last: dict[int, float] = {}
 
@@ -428,8 +432,18 @@ class Stack:
         self._wait("the worker processes", quiet, process)
         return process
 
+    def start_postgres(self) -> str:
+        """A PostgreSQL server (``tests/support/postgres.py``: a private one, or the one
+        ``SENTOFFERS_TEST_POSTGRES_URL`` names) with a fresh database for the connector,
+        which its endpoint and worker processes share; returns its URL."""
+        self.postgres = postgres_server_from_env()
+        self.postgres.create_database(self.postgres_database)
+        self.connector_db = self.postgres.url(self.postgres_database)
+        return self.connector_db
+
     def start_redis(self) -> str:
-        """A private ``redis-server`` (no persistence); the connector's queues go there."""
+        """A private ``redis-server`` (no persistence), where the connector's processes share
+        the marketplace's rate limit and circuit breaker."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise StackError("redis-server is not installed (scripts/test installs it)")
@@ -439,12 +453,12 @@ class Stack:
             binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no",
             "--dir", str(self.workdir / "redis"),
         ])  # fmt: skip
-        self.queue_url = f"redis://{HOST}:{port}/0"
+        self.redis_url = f"redis://{HOST}:{port}/0"
 
         def answers() -> bool:
             import redis
 
-            client = redis.Redis.from_url(self.queue_url or "")
+            client = redis.Redis.from_url(self.redis_url or "")
             try:
                 return bool(client.ping())
             except redis.ConnectionError:
@@ -453,7 +467,7 @@ class Stack:
                 client.close()
 
         self._wait("redis-server", answers, process)
-        return self.queue_url
+        return self.redis_url
 
     # Driving and reading -----------------------------------------------------------------
 
@@ -571,12 +585,17 @@ class Stack:
         return "\n".join(parts)
 
     def close(self) -> None:
-        """Stop every process (measured first), the last started first."""
+        """Stop every process (measured first), the last started first, then PostgreSQL."""
         for process in reversed(list(self.processes.values())):
             process.stop()
         self.stopped.extend(self.processes.values())
         self.processes.clear()
         self._http.close()
+        if self.postgres is not None:
+            if self.postgres.is_external:
+                self.postgres.drop_database(self.postgres_database)
+            self.postgres.stop()
+            self.postgres = None
 
     def __enter__(self) -> Self:
         return self
