@@ -19,7 +19,7 @@ from sentoffers.connector.model import (
     Listing,
     Notification,
     OfferValues,
-    Problem,
+    ReportedError,
     SkuRecord,
     SkuState,
     VtexProduct,
@@ -136,12 +136,12 @@ def is_in_trade_policy(sku: VtexSku, sales_channel: int) -> bool:
     return sales_channel in sku.sales_channels
 
 
-def category_problem(listing: Listing) -> Problem | None:
+def category_problem(listing: Listing) -> ReportedError | None:
     """Step 2g: an unmapped category is an error until the seller maps it."""
     if listing.category is not None:
         return None
     name = listing.category_name or "?"
-    return Problem(
+    return ReportedError(
         KnownCode.CTLG_004,
         "001",
         f"The VTEX category {name} ({listing.category_id}) is not mapped to a category of the "
@@ -152,9 +152,9 @@ def category_problem(listing: Listing) -> Problem | None:
     )
 
 
-def no_price_problem(reason: str) -> Problem:
+def no_price_problem(reason: str) -> ReportedError:
     """Step 2h: the simulation left the SKU out: it has no price in the trade policy."""
-    return Problem(
+    return ReportedError(
         KnownCode.PRICE_001,
         "001",
         f"The SKU has no price in the trade policy of the integration ({reason}).",
@@ -165,8 +165,11 @@ def no_price_problem(reason: str) -> Problem:
 
 
 def registration_problems(
-    rule_problems: Iterable[Problem], listing: Listing, values: OfferValues | None, reason: str
-) -> list[Problem]:
+    rule_problems: Iterable[ReportedError],
+    listing: Listing,
+    values: OfferValues | None,
+    reason: str,
+) -> list[ReportedError]:
     """Steps 2f, 2g and 2h together: every problem that stops the SKU, found at once.
 
     The marketplace's rules (2f), the category mapping (2g) and the price in the trade policy
@@ -272,7 +275,7 @@ def contingency_delay(
     return backoff(attempt, policy, 0.5 + jitter / 2)
 
 
-def state_after_failure(problems: Sequence[Problem]) -> SkuState:
+def state_after_failure(problems: Sequence[ReportedError]) -> SkuState:
     """An unmapped category waits in the approval queue; other problems are errors."""
     if any(p.code == KnownCode.CTLG_004 and p.suffix == "001" for p in problems):
         return SkuState.AWAITING_CATEGORY

@@ -11,7 +11,7 @@ Errors an adapter raises, each carrying the ``Exchange`` shown as evidence:
 
 - ``MarketplaceAuthFailed``: the marketplace refused the credentials (step 1);
 - ``MarketplaceRefused``: it refused the request, with *every* problem it named, classified
-  into the error-code list (``Problem``);
+  into the error-code list (``ReportedError``);
 - ``ListingGone``: it no longer has a listing the connector stored the id of;
 - ``MarketplaceUnavailable``: no answer, throttled or 5xx after the retries; the
   notification waits in the contingency queue and is tried again later.
@@ -23,7 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from sentoffers.connector.model import Exchange, Listing, OfferValues, Problem, VtexProduct, VtexSku
+from sentoffers.connector.model import (
+    Exchange,
+    Listing,
+    OfferValues,
+    ReportedError,
+    VtexProduct,
+    VtexSku,
+)
 
 if TYPE_CHECKING:
     from sentoffers.connector.http import Sender
@@ -55,7 +62,7 @@ class MarketplaceUnavailable(MarketplaceError):
 class MarketplaceAuthFailed(MarketplaceError):
     """The marketplace refused the connector's credentials; ``problem`` says which code."""
 
-    def __init__(self, message: str, exchange: Exchange | None, problem: Problem):
+    def __init__(self, message: str, exchange: Exchange | None, problem: ReportedError):
         super().__init__(message, exchange)
         self.problem = problem
 
@@ -63,7 +70,7 @@ class MarketplaceAuthFailed(MarketplaceError):
 class MarketplaceRefused(MarketplaceError):
     """The marketplace refused the request; ``problems`` holds every error it named."""
 
-    def __init__(self, message: str, exchange: Exchange | None, problems: Sequence[Problem]):
+    def __init__(self, message: str, exchange: Exchange | None, problems: Sequence[ReportedError]):
         super().__init__(message, exchange)
         self.problems = list(problems)
 
@@ -107,7 +114,7 @@ class Marketplace(Protocol):
         """The marketplace's body for a SKU, with its defaults where VTEX had nothing."""
         ...
 
-    def check_listing(self, listing: Listing) -> list[Problem]:
+    def check_listing(self, listing: Listing) -> list[ReportedError]:
         """Step 2f: every registration rule the listing breaks (category mapping aside)."""
         ...
 

@@ -25,7 +25,7 @@ __all__ = [
     "Listing",
     "Notification",
     "OfferValues",
-    "Problem",
+    "ReportedError",
     "SkuRecord",
     "SkuState",
     "Store",
@@ -246,7 +246,7 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class ReportedError:
     """One error to report: an error-code entry plus where it came from."""
 
     code: KnownCode

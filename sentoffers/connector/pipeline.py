@@ -46,7 +46,7 @@ from sentoffers.connector.model import (
     Listing,
     Notification,
     OfferValues,
-    Problem,
+    ReportedError,
     SkuRecord,
     SkuState,
     Store,
@@ -72,7 +72,9 @@ log = logging.getLogger("sentoffers.connector")
 class Contingency(Exception):
     """Stop here and park the notification: ``reason``, with the failure to report."""
 
-    def __init__(self, reason: str, exchange: Exchange | None, problem: Problem | None = None):
+    def __init__(
+        self, reason: str, exchange: Exchange | None, problem: ReportedError | None = None
+    ):
         super().__init__(reason)
         self.reason, self.exchange, self.problem = reason, exchange, problem
 
@@ -135,11 +137,15 @@ class Pipeline:
         except Contingency as parked:
             record = self._park(run, job, record, parked)
         except VtexNotFound as missing:
-            problem = Problem(KnownCode.CTLG_005, "001", f"{missing}: the SKU cannot be sent.")
+            problem = ReportedError(
+                KnownCode.CTLG_005, "001", f"{missing}: the SKU cannot be sent."
+            )
             run.current.failure(str(missing), [problem], missing.exchange)
             record = replace(record, state=SkuState.ERROR, error_codes=(problem.full_code,))
         except VtexError as odd:
-            problem = Problem(KnownCode.NTMAP_001, None, str(odd), external_code="vtex.unexpected")
+            problem = ReportedError(
+                KnownCode.NTMAP_001, None, str(odd), external_code="vtex.unexpected"
+            )
             run.current.failure(str(odd), [problem], odd.exchange)
             record = replace(record, state=SkuState.ERROR, error_codes=(problem.full_code,))
         except MarketplaceError as refused:
@@ -151,7 +157,9 @@ class Pipeline:
                 problems = [refused.problem]
             else:
                 problems = [
-                    Problem(KnownCode.NTMAP_001, None, str(refused), external_code="marketplace")
+                    ReportedError(
+                        KnownCode.NTMAP_001, None, str(refused), external_code="marketplace"
+                    )
                 ]
             run.current.failure(str(refused), problems, refused.exchange)
             codes = tuple(problem.full_code for problem in problems)
@@ -196,7 +204,7 @@ class Pipeline:
         except VtexUnavailable as down:
             raise Contingency(f"{down}", down.exchange) from None
         except VtexAuthRefused as refused:
-            problem = Problem(
+            problem = ReportedError(
                 KnownCode.AUTH_001, "003",
                 "VTEX refused the store's AppKey/AppToken: check them in the connector's settings.",
                 external_code=f"vtex.{refused.exchange.status}", closable_origins=tuple(Origin),
@@ -371,7 +379,7 @@ class Pipeline:
         record: SkuRecord,
         listing: Listing,
         product_id: str,
-        problems: list[Problem],
+        problems: list[ReportedError],
         refused: MarketplaceRefused | None = None,
     ) -> SkuRecord:
         """One failure log with every problem; an unmapped category waits for its mapping."""

@@ -33,8 +33,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sentoffers.connector.ledger import CONTEXTS, Claimed, Routed, WorkLedger
+from sentoffers.observability.periodic import every
 
-__all__ = ["QueueWorkers", "Settled", "every"]
+__all__ = ["QueueWorkers", "Settled"]
 
 log = logging.getLogger("sentoffers.connector")
 
@@ -50,16 +51,6 @@ class Settled:
 
 
 Run = Callable[[Claimed], Awaitable[Settled]]
-
-
-async def every(seconds: float, action: Callable[[], Awaitable[object]]) -> None:
-    """Run ``action`` every ``seconds`` until cancelled; a failure is logged, not fatal."""
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await action()
-        except Exception:
-            log.exception("a periodic job of the connector failed: %s", action)
 
 
 @dataclass(eq=False)
@@ -140,8 +131,10 @@ class QueueWorkers:
             async with asyncio.TaskGroup() as group:
                 for queue in self._queues.values():
                     group.create_task(self._pump(queue))
-                group.create_task(every(self.ledger.lease.total_seconds() / 3, self._renew))
-                group.create_task(every(self.recover_every, self._recover))
+                group.create_task(
+                    every(self.ledger.lease.total_seconds() / 3, "lease renewal", self._renew)
+                )
+                group.create_task(every(self.recover_every, "work recovery", self._recover))
         finally:
             self._loop = None
             for job in list(self._jobs):

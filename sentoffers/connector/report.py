@@ -33,7 +33,7 @@ from sentoffers.client import (
 )
 from sentoffers.connector.decisions import money
 from sentoffers.connector.evidence import exchange_evidence
-from sentoffers.connector.model import Exchange, OfferValues, Problem, Store
+from sentoffers.connector.model import Exchange, OfferValues, ReportedError, Store
 from sentoffers.domain.model import Context, LogType, Origin, Result, Source
 from sentoffers.domain.rules import result_of_logs
 from sentoffers.sql.group_commit import GroupCommit
@@ -51,7 +51,7 @@ __all__ = [
 log = logging.getLogger("sentoffers.connector")
 
 
-def problem_entry(problem: Problem) -> LogError:
+def problem_entry(problem: ReportedError) -> LogError:
     """A problem as one entry of a failure log's ``errors``."""
     return error_entry(
         problem.code,
@@ -122,7 +122,7 @@ class Draft:
     def failure(
         self,
         description: str,
-        problems: Iterable[Problem],
+        problems: Iterable[ReportedError],
         exchange: Exchange | None = None,
         data: Mapping[str, Any] | None = None,
     ) -> None:

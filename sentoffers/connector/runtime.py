@@ -35,13 +35,14 @@ from sentoffers.connector.ledger import Claimed, WorkLedger
 from sentoffers.connector.marketplace import Marketplace, MarketplaceAdapter
 from sentoffers.connector.model import Job, Notification, SkuRecord, SkuState, Store
 from sentoffers.connector.pipeline import Pipeline
-from sentoffers.connector.queues import QueueWorkers, Settled, every
+from sentoffers.connector.queues import QueueWorkers, Settled
 from sentoffers.connector.report import Reporter, ReportNotTaken
 from sentoffers.connector.settings import ConnectorSettings
 from sentoffers.connector.store import StateStore
 from sentoffers.connector.sweep import sweep_inventory
 from sentoffers.connector.vtex import VtexClient, VtexError
 from sentoffers.domain.ids import channel_id
+from sentoffers.observability.periodic import every
 
 __all__ = ["Connector", "UnknownStore"]
 
@@ -188,7 +189,11 @@ class Connector:
             self._tasks = [
                 asyncio.create_task(self.workers.serve()),
                 asyncio.create_task(
-                    every(self.settings.sweep_interval_seconds, self.sweep_inventory)
+                    every(
+                        self.settings.sweep_interval_seconds,
+                        "inventory sweep",
+                        self.sweep_inventory,
+                    )
                 ),
             ]
 

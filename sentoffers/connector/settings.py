@@ -11,7 +11,7 @@ from __future__ import annotations
 import pkgutil
 from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -72,6 +72,9 @@ class ConnectorSettings(BaseSettings):
     # Redis (redis://host:6379/0), where several worker processes share the marketplace's
     # rate limit and circuit breaker; unset: each process keeps its own, in memory.
     redis_url: str | None = Field(default=None, pattern=r"^rediss?://\S+$")
+    # No longer read: the queues live in the work ledger, in ``database_url``. Refused when
+    # set, so a deployment that relied on it learns so at start instead of running apart.
+    queue_url: str | None = None
     # One store ...
     account: str | None = None
     vtex_base_url: str | None = Field(default=None, pattern=r"^(https?://\S+)?$")
@@ -137,6 +140,16 @@ class ConnectorSettings(BaseSettings):
             }
             found.append(StoreSettings.model_validate(single).to_store())
         return found
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_url_is_gone(cls, value: str | None) -> None:
+        if value:
+            raise ValueError(
+                "SENTOFFERS_CONNECTOR_QUEUE_URL is no longer read: the queues live in the work "
+                "ledger, in SENTOFFERS_CONNECTOR_DATABASE_URL (PostgreSQL for several worker "
+                "processes); SENTOFFERS_CONNECTOR_REDIS_URL shares the rate limit and breaker"
+            )
 
     def load_adapter(self) -> MarketplaceAdapter:
         """The adapter class ``adapter`` names, imported."""

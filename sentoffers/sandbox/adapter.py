@@ -42,7 +42,14 @@ from sentoffers.connector.marketplace import (
     MarketplaceUnavailable,
     Sent,
 )
-from sentoffers.connector.model import Exchange, Listing, OfferValues, Problem, VtexProduct, VtexSku
+from sentoffers.connector.model import (
+    Exchange,
+    Listing,
+    OfferValues,
+    ReportedError,
+    VtexProduct,
+    VtexSku,
+)
 from sentoffers.connector.settings import ConnectorSettings
 from sentoffers.domain.model import Origin
 from sentoffers.sandbox._data import CATEGORY_MAP, MARKETPLACE_CATEGORIES
@@ -112,16 +119,18 @@ KNOWN_ERRORS: dict[str, tuple[KnownCode, str, tuple[Origin, ...], str]] = {
 """Every error code the sample marketplace answers, classified."""
 
 
-def classify(error: Mapping[str, Any]) -> Problem:
+def classify(error: Mapping[str, Any]) -> ReportedError:
     """One marketplace error (``{"code", "field", "message"}``) as a problem to report."""
     code = str(error.get("code") or "")
     message = str(error.get("message") or code or "the marketplace refused the request")
     known = KNOWN_ERRORS.get(code)
     field = str(error.get("field") or "") or None
     if known is None:
-        return Problem(KnownCode.NTMAP_001, None, message, external_code=code or None, field=field)
+        return ReportedError(
+            KnownCode.NTMAP_001, None, message, external_code=code or None, field=field
+        )
     base, suffix, origins, _action = known
-    return Problem(base, suffix, message, code, field, origins)
+    return ReportedError(base, suffix, message, code, field, origins)
 
 
 def _text(value: Any) -> str:
@@ -229,7 +238,7 @@ class SampleMarketplaceAdapter:
             raise MarketplaceUnavailable("the marketplace did not answer the login", exchange)
         assert exchange.response is not None
         if status in (400, 401):
-            problem = Problem(
+            problem = ReportedError(
                 KnownCode.AUTH_001, "001",
                 "The marketplace refused the connector's client id or secret: check them in "
                 "the connector's settings.",
@@ -240,7 +249,7 @@ class SampleMarketplaceAdapter:
                 "the marketplace refused the credentials", exchange, problem
             )
         if status == 403:
-            problem = Problem(
+            problem = ReportedError(
                 KnownCode.AUTH_002, "001",
                 "The marketplace does not let this client publish products: ask the "
                 "marketplace to grant it.",
@@ -252,7 +261,7 @@ class SampleMarketplaceAdapter:
             raise MarketplaceRefused(
                 "the marketplace's login answered something unexpected",
                 exchange,
-                [Problem(KnownCode.NTMAP_001, None, f"login answered {status}")],
+                [ReportedError(KnownCode.NTMAP_001, None, f"login answered {status}")],
             )
         expires = _json_field(exchange.response, "expires_in")
         self._token = token
@@ -311,7 +320,7 @@ class SampleMarketplaceAdapter:
         }
         return Listing(sku.id, body, category_id, category_name, category, tuple(defaults))
 
-    def check_listing(self, listing: Listing) -> list[Problem]:
+    def check_listing(self, listing: Listing) -> list[ReportedError]:
         """Every registration rule the listing breaks; the category only once it is mapped."""
         found = listing_errors(listing.fields, self.rules, self.categories)
         problems = [classify(error.as_json()) for error in found]
@@ -490,7 +499,7 @@ class SampleMarketplaceAdapter:
             raise MarketplaceUnavailable(f"the marketplace did not {what} ({status})", exchange)
         assert exchange.response is not None
         if status == 401:
-            problem = Problem(
+            problem = ReportedError(
                 KnownCode.AUTH_001, "002",
                 "The marketplace refused a token it had just issued.",
                 closable_origins=tuple(Origin),
@@ -503,7 +512,9 @@ class SampleMarketplaceAdapter:
             problems = [classify(error) for error in errors if isinstance(error, Mapping)]
         else:
             problems = [
-                Problem(KnownCode.NTMAP_001, None, f"the marketplace answered {status} to {what}")
+                ReportedError(
+                    KnownCode.NTMAP_001, None, f"the marketplace answered {status} to {what}"
+                )
             ]
         raise MarketplaceRefused(f"the marketplace refused to {what}", exchange, problems)
 

@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from pydantic import ValidationError
 
 from sentoffers.client import KnownCode, RetryPolicy
 from sentoffers.connector.evidence import as_curl, exchange_evidence, response_text
 from sentoffers.connector.guard import Breaker, BreakerEvent, RateLimit
 from sentoffers.connector.http import Sender
 from sentoffers.connector.model import Exchange, VtexProduct, VtexSku
+from sentoffers.connector.settings import ConnectorSettings
 from sentoffers.sandbox import generate_catalog
 from sentoffers.sandbox.adapter import (
     DEFAULT_BRAND,
@@ -226,3 +229,11 @@ def test_the_known_errors_table_lists_every_code_the_sample_adapter_reports():
         assert f"`{base}-{suffix}`" in text, code
         assert f"`{code}`" in text, code
         assert action in text, code
+
+
+def test_an_old_queue_url_is_refused_naming_what_replaced_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SENTOFFERS_CONNECTOR_QUEUE_URL", "redis://127.0.0.1:6379/0")
+    with pytest.raises(ValidationError, match="SENTOFFERS_CONNECTOR_DATABASE_URL"):
+        ConnectorSettings()
