@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cachetools import TTLCache
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import insert, select, update
 
@@ -39,6 +40,8 @@ ALL_ACCOUNTS = EVERY_ACCOUNT
 _ALPHABET = string.ascii_uppercase + string.digits
 TOKEN_SALT = "sentoffers.vtexid.token"
 TOKEN_TTL_SECONDS = 3600
+# Keys whose good credentials are remembered at once; past it, the oldest are forgotten.
+CACHED_KEYS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,17 +151,17 @@ class Authenticator:
         self._db = db
         self._tokens = URLSafeSerializer(secret, salt=TOKEN_SALT)
         self._token_max_seconds = token_max_seconds
-        self._cache_seconds = cache_seconds
-        self._clock = clock
-        self._cache: dict[str, tuple[float, str, Principal]] = {}
+        # Good credentials for ``cache_seconds``: the key's stored hash and its principal.
+        self._cache: TTLCache[str, tuple[str, Principal]] = TTLCache(
+            maxsize=CACHED_KEYS, ttl=cache_seconds, timer=clock
+        )
         self._lock = threading.Lock()
 
     def cached(self, app_key: str, app_token: str) -> Principal | None:
         """The principal of credentials checked a moment ago, without touching the store."""
-        cached = self._cache.get(app_key)
-        fresh = cached is not None and cached[0] > self._clock()
-        if cached and fresh and hmac.compare_digest(cached[1], hash_token(app_token)):
-            return cached[2]
+        cached = self._recall(app_key)
+        if cached and hmac.compare_digest(cached[0], hash_token(app_token)):
+            return cached[1]
         return None
 
     def authenticate(self, app_key: str, app_token: str) -> Principal:
@@ -169,8 +172,7 @@ class Authenticator:
         stored_hash, principal = self._load(app_key)
         if not hmac.compare_digest(stored_hash, digest):
             raise Unauthorized("invalid appKey or appToken")
-        with self._lock:
-            self._cache[app_key] = (self._clock() + self._cache_seconds, stored_hash, principal)
+        self._remember(app_key, stored_hash, principal)
         return principal
 
     def principal_for_key(self, app_key: str) -> Principal:
@@ -179,12 +181,11 @@ class Authenticator:
         Uses the same short cache as ``authenticate``, so a revoked key stops working within
         ``cache_seconds``.
         """
-        cached = self._cache.get(app_key)
-        if cached and cached[0] > self._clock():
-            return cached[2]
+        cached = self._recall(app_key)
+        if cached:
+            return cached[1]
         stored_hash, principal = self._load(app_key)
-        with self._lock:
-            self._cache[app_key] = (self._clock() + self._cache_seconds, stored_hash, principal)
+        self._remember(app_key, stored_hash, principal)
         return principal
 
     def _load(self, app_key: str) -> tuple[str, Principal]:
@@ -201,6 +202,14 @@ class Authenticator:
         if row is None:
             raise Unauthorized("invalid appKey or appToken")
         return row.token_hash, Principal(app_key, Role(row.role), frozenset(row.accounts))
+
+    def _recall(self, app_key: str) -> tuple[str, Principal] | None:
+        with self._lock:
+            return self._cache.get(app_key)
+
+    def _remember(self, app_key: str, stored_hash: str, principal: Principal) -> None:
+        with self._lock:
+            self._cache[app_key] = (stored_hash, principal)
 
     def forget(self, app_key: str) -> None:
         with self._lock:
@@ -229,7 +238,7 @@ class Authenticator:
         # No token this service issues lasts longer: one that does was not issued as is.
         if expires > now + self._token_max_seconds:
             raise Unauthorized("invalid VtexIdclientAutCookie token")
-        cached = self._cache.get(app_key)
-        if cached and cached[0] > self._clock():
-            return cached[2]
+        cached = self._recall(app_key)
+        if cached:
+            return cached[1]
         return self._load(app_key)[1]

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from cachetools import TTLCache
 from sqlalchemy import select
 
 from sentoffers.server.store.tables import error_codes
@@ -25,20 +26,24 @@ class ErrorCodeCatalog:
         clock: Callable[[], float] = time.monotonic,
     ):
         self._db = db
-        self._refresh_seconds = refresh_seconds
-        self._clock = clock
-        self._ids: frozenset[str] = frozenset()
-        self._loaded_at: float | None = None
+        # One entry, the ids, read again once it is ``refresh_seconds`` old.
+        self._loaded: TTLCache[str, frozenset[str]] = TTLCache(
+            maxsize=1, ttl=refresh_seconds, timer=clock
+        )
         self._lock = threading.Lock()
 
     def ids(self) -> frozenset[str]:
-        loaded = self._loaded_at
-        if loaded is None or self._clock() - loaded > self._refresh_seconds:
-            self.reload()
-        return self._ids
+        with self._lock:
+            ids = self._loaded.get(_IDS)
+        return self.reload() if ids is None else ids
 
-    def reload(self) -> None:
-        with self._lock, self._db.unit_of_work(write=False) as uow:
-            rows = uow.conn.execute(select(error_codes.c.id))
-            self._ids = frozenset(row.id.upper() for row in rows)
-            self._loaded_at = self._clock()
+    def reload(self) -> frozenset[str]:
+        """Read the ids again now (after a change of the list); returns them."""
+        with self._db.unit_of_work(write=False) as uow:
+            ids = frozenset(row.id.upper() for row in uow.conn.execute(select(error_codes.c.id)))
+        with self._lock:
+            self._loaded[_IDS] = ids
+        return ids
+
+
+_IDS = "ids"
