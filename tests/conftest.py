@@ -50,7 +50,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    """A private Redis server for the connector's broker tests."""
+    """A private Redis server: rate limits and circuit breakers shared between processes."""
     with RedisServer() as server:
         yield server
 
