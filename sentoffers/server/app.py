@@ -34,6 +34,7 @@ from sentoffers.server.web.api.middleware import (
     RequestLogMiddleware,
     UnexpectedErrorMiddleware,
 )
+from sentoffers.server.web.api.routes import add_routes
 from sentoffers.server.web.api.routes.channels import router as channels_router
 from sentoffers.server.web.api.routes.error_codes import router as error_codes_router
 from sentoffers.server.web.api.routes.feeds import router as feeds_router
@@ -100,7 +101,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     attach(app, parts)
 
     install_error_handlers(app)
-    app.include_router(health_router(db, settings))
+    add_routes(app, health_router(db, settings))
 
     routers = (
         channels_router,
@@ -112,7 +113,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         keys_router,
     )
     for router in routers:
-        app.include_router(router)
+        add_routes(app, router)
     install_ui(app)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
 

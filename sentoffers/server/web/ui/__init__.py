@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from sentoffers.server.web.api.routes import add_routes
 from sentoffers.server.web.ui import export, live, pages, session
 from sentoffers.server.web.ui.errors import install_error_pages
 from sentoffers.server.web.ui.security import SecurityHeadersMiddleware, image_origins
@@ -28,6 +29,6 @@ def install_ui(app: FastAPI) -> None:
     """
     # The export's path is more specific than the offer page's, so it comes first.
     for router in (session.router, export.router, live.router, pages.router):
-        app.include_router(router, include_in_schema=False)
+        add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_pages(app)
