@@ -105,6 +105,7 @@ def serve(
     import uvicorn
 
     from sentoffers.connector import Connector, create_app
+    from sentoffers.connector.marketplace import load_adapter
 
     _logging(log_level)
     settings = _settings(
@@ -112,7 +113,7 @@ def serve(
         workers=workers, workers_in_process=in_process,
     )  # fmt: skip
     try:
-        running = Connector(settings, settings.load_adapter())
+        running = Connector(settings, load_adapter(settings.adapter))
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
@@ -128,12 +129,13 @@ def serve(
 def _work(overrides: dict[str, Any], log_level: str) -> None:
     """One worker process: drain the queues until SIGTERM or SIGINT."""
     from sentoffers.connector import Connector
+    from sentoffers.connector.marketplace import load_adapter
 
     _logging(log_level)
     settings = _settings(**overrides)
 
     async def main() -> None:
-        connector = Connector(settings, settings.load_adapter(), serve_queues=True)
+        connector = Connector(settings, load_adapter(settings.adapter), serve_queues=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -19,9 +19,10 @@ Errors an adapter raises, each carrying the ``Exchange`` shown as evidence:
 
 from __future__ import annotations
 
+import pkgutil
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from sentoffers.connector.model import (
     Exchange,
@@ -162,3 +163,18 @@ class MarketplaceAdapter(Protocol):
     def from_settings(self, settings: ConnectorSettings, sender: Sender) -> Marketplace:
         """The adapter for ``settings.marketplace_url`` and its credentials."""
         ...
+
+
+def load_adapter(name: str) -> MarketplaceAdapter:
+    """The adapter class ``name`` (``module:Class``, as ``SENTOFFERS_CONNECTOR_ADAPTER``
+    gives it), imported."""
+    try:
+        found = pkgutil.resolve_name(name)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"SENTOFFERS_CONNECTOR_ADAPTER {name!r}: {error}") from error
+    if not (isinstance(found, type) and hasattr(found, "from_settings")):
+        raise ValueError(
+            f"SENTOFFERS_CONNECTOR_ADAPTER {name!r} is not an adapter class "
+            "with a from_settings class method"
+        )
+    return cast("MarketplaceAdapter", found)

@@ -8,17 +8,13 @@ One store is given by its own variables (``SENTOFFERS_CONNECTOR_ACCOUNT``,
 
 from __future__ import annotations
 
-import pkgutil
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sentoffers.connector.model import Store
-
-if TYPE_CHECKING:
-    from sentoffers.connector.marketplace import MarketplaceAdapter
 
 __all__ = ["ConnectorSettings", "StoreSettings"]
 
@@ -150,16 +146,3 @@ class ConnectorSettings(BaseSettings):
                 "ledger, in SENTOFFERS_CONNECTOR_DATABASE_URL (PostgreSQL for several worker "
                 "processes); SENTOFFERS_CONNECTOR_REDIS_URL shares the rate limit and breaker"
             )
-
-    def load_adapter(self) -> MarketplaceAdapter:
-        """The adapter class ``adapter`` names, imported."""
-        try:
-            found = pkgutil.resolve_name(self.adapter)
-        except (ImportError, AttributeError) as error:
-            raise ValueError(f"SENTOFFERS_CONNECTOR_ADAPTER {self.adapter!r}: {error}") from error
-        if not (isinstance(found, type) and hasattr(found, "from_settings")):
-            raise ValueError(
-                f"SENTOFFERS_CONNECTOR_ADAPTER {self.adapter!r} is not an adapter class "
-                "with a from_settings class method"
-            )
-        return cast("MarketplaceAdapter", found)
