@@ -10,25 +10,22 @@ is marked ``postgres``, so ``-m "not postgres"`` runs the rest alone.
 
 from __future__ import annotations
 
-import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from sentoffers.server.store.migrate import upgrade
 from sentoffers.sql.db import Database, create_db_engine
+from tests.support.database_pool import DatabasePool
 from tests.support.postgres import PostgresServer, postgres_server_from_env
 from tests.support.redis import RedisServer
 
 TEMPLATE_DB = "sentoffers_template"
-_counter = itertools.count()
 
 
-POSTGRES_FIXTURES = {"postgres_server", "postgres_template"}
+POSTGRES_FIXTURES = {"postgres_server", "postgres_template", "postgres_databases"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -66,6 +63,12 @@ def postgres_template(postgres_server: PostgresServer) -> str:
 
 
 @pytest.fixture(scope="session")
+def postgres_databases(postgres_server: PostgresServer, postgres_template: str) -> DatabasePool:
+    """Migrated databases lent to one test at a time, emptied back to the template's rows."""
+    return DatabasePool(postgres_server, postgres_template)
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = create_db_engine(f"sqlite:///{path}")
@@ -84,17 +87,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    template = request.getfixturevalue("postgres_template")
-    name = f"test_{next(_counter)}"
-    with psycopg.connect(server.libpq_url("postgres"), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
-        )
-    yield server.url(name)
-    server.drop_database(name)
+    pool: DatabasePool = request.getfixturevalue("postgres_databases")
+    name = pool.take()
+    yield pool.server.url(name)
+    pool.give_back(name)
 
 
 @pytest.fixture

@@ -142,7 +142,9 @@ class QueueWorkers:
             for job in list(self._jobs):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await job
-            self._io.shutdown(wait=False, cancel_futures=True)
+            # Ledger calls already running end before this returns (each a few ms), so no
+            # thread uses the database after the workers stop.
+            self._io.shutdown(wait=True, cancel_futures=True)
 
     async def _pump(self, queue: _Queue) -> None:
         while True:
