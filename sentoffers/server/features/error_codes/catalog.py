@@ -33,16 +33,21 @@ class ErrorCodeCatalog:
         self._lock = threading.Lock()
 
     def ids(self) -> frozenset[str]:
+        # Under the lock, so that when the ids expire one request reads them and the others
+        # wait for it rather than each reading them again.
         with self._lock:
             ids = self._loaded.get(_IDS)
-        return self.reload() if ids is None else ids
+            return self._read() if ids is None else ids
 
     def reload(self) -> frozenset[str]:
         """Read the ids again now (after a change of the list); returns them."""
+        with self._lock:
+            return self._read()
+
+    def _read(self) -> frozenset[str]:
         with self._db.unit_of_work(write=False) as uow:
             ids = frozenset(row.id.upper() for row in uow.conn.execute(select(error_codes.c.id)))
-        with self._lock:
-            self._loaded[_IDS] = ids
+        self._loaded[_IDS] = ids
         return ids
 
 
